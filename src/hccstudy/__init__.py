@@ -1,0 +1,54 @@
+"""hccstudy: outcomes research for liver-directed therapy of hepatocellular carcinoma.
+
+The top-level functions are loaded lazily so that ``import hccstudy`` stays
+cheap; each lives in the pipeline stage that owns it (see ``analyse/``).
+
+Examples
+--------
+>>> import hccstudy
+>>> d = hccstudy.datasets.load_demo()
+>>> km = hccstudy.kaplan_meier(d, "os_months", "death", by="arm")
+>>> sorted(km.groups)
+['CCRT', 'non-CCRT']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> (module, attribute)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "kaplan_meier": ("hccstudy.analyse.km", "kaplan_meier"),
+    "logrank": ("hccstudy.analyse.logrank", "logrank"),
+    "cox": ("hccstudy.analyse.cox", "cox"),
+    "analyse": ("hccstudy.analyse", None),
+    "clinical": ("hccstudy.clinical", None),
+    "datasets": ("hccstudy.datasets", None),
+    "errors": ("hccstudy.errors", None),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hccstudy import analyse, clinical, datasets, errors
+    from hccstudy.analyse.cox import cox
+    from hccstudy.analyse.km import kaplan_meier
+    from hccstudy.analyse.logrank import logrank
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'hccstudy' has no attribute {name!r}") from None
+    mod = importlib.import_module(module)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,88 @@
+"""Command line interface: ``hccstudy demo``, ``hccstudy validate``.
+
+The CLI is thin: each command calls the package's public functions and prints
+their results. Exit codes: 0 success, 1 the input data failed validation,
+2 usage error (bad option, unknown file), 3 unexpected internal error (rerun
+with ``--debug`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    no_args_is_help=True,
+    help="hccstudy: outcomes research for liver-directed therapy of HCC.",
+)
+
+_DEBUG = False
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on error.")] = False,
+) -> None:
+    global _DEBUG
+    _DEBUG = debug
+
+
+@app.command()
+def demo(
+    digits: Annotated[int, typer.Option(help="Decimals shown for estimates.")] = 2,
+) -> None:
+    """Analyse the bundled synthetic CCRT cohort: Kaplan-Meier, log-rank and Cox.
+
+    Example: ``hccstudy demo``
+    """
+    from hccstudy.report.console import print_demo
+
+    print_demo(digits=digits)
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="CSV, XLSX, SAV, DTA, Parquet or REDCap export.")],
+    mapping: Annotated[
+        Path | None, typer.Option(help="YAML column mapping (see `hccstudy draft-mapping`).")
+    ] = None,
+) -> None:
+    """Validate a patient file and list every problem with its row and column.
+
+    Example: ``hccstudy validate cohort.xlsx --mapping map.yaml``
+    """
+    try:
+        from hccstudy.validate import validate_file
+    except ImportError:  # pragma: no cover - data layer not installed
+        typer.echo("validation is not available in this installation", err=True)
+        raise typer.Exit(2) from None
+    report = validate_file(path, mapping=mapping)
+    typer.echo(str(report))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def main() -> None:
+    """Entry point of the ``hccstudy`` console script."""
+    from hccstudy.errors import InputError
+
+    try:
+        app()
+    except InputError as exc:
+        if _DEBUG:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # one clear line unless --debug
+        if _DEBUG:
+            raise
+        typer.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        sys.exit(3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

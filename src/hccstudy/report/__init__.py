@@ -1,0 +1,1 @@
+"""Report: renders results as tables, figures and text. Never recomputes statistics."""

@@ -1,0 +1,33 @@
+"""Shared fixtures: the R reference data sets and the JSON written by generate_r.R."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+REF = Path(__file__).parent / "reference"
+
+
+def load_ref_data(name: str) -> pd.DataFrame:
+    """A data set written by tests/reference/r/00_data.R (same rows R used)."""
+    return pd.read_csv(REF / "data" / f"{name}.csv")
+
+
+def load_ref_json(name: str) -> Any:
+    """Results written by tests/reference/generate_r.R."""
+    with open(REF / "json" / f"{name}.json") as fh:
+        return json.load(fh)
+
+
+@pytest.fixture(scope="session")
+def ref_data():
+    return load_ref_data
+
+
+@pytest.fixture(scope="session")
+def ref_json():
+    return load_ref_json
