@@ -4,7 +4,7 @@
 #   scripts/test.sh -m slow        # extra pytest arguments are passed on
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh test
+scripts/setup.sh test ${HCCSTUDY_EXTRAS:-}
 echo "== ruff"
 .venv/bin/ruff check src tests benchmarks
 echo "== mypy"

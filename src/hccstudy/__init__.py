@@ -23,7 +23,15 @@ __version__ = "0.1.0"
 _LAZY: dict[str, tuple[str, str | None]] = {
     "kaplan_meier": ("hccstudy.analyse.km", "kaplan_meier"),
     "logrank": ("hccstudy.analyse.logrank", "logrank"),
+    "logrank_trend": ("hccstudy.analyse.logrank", "logrank_trend"),
+    "pairwise_logrank": ("hccstudy.analyse.logrank", "pairwise_logrank"),
+    "p_adjust": ("hccstudy.analyse.logrank", "p_adjust"),
     "cox": ("hccstudy.analyse.cox", "cox"),
+    "table1": ("hccstudy.analyse.table1", "table1"),
+    "adjust": ("hccstudy.adjust", None),
+    "io": ("hccstudy.io", None),
+    "validate": ("hccstudy.validate", None),
+    "registry": ("hccstudy.registry", None),
     "analyse": ("hccstudy.analyse", None),
     "clinical": ("hccstudy.clinical", None),
     "datasets": ("hccstudy.datasets", None),
@@ -33,10 +41,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from hccstudy import analyse, clinical, datasets, errors
+    from hccstudy import adjust, analyse, clinical, datasets, errors, io, registry, validate
     from hccstudy.analyse.cox import cox
     from hccstudy.analyse.km import kaplan_meier
-    from hccstudy.analyse.logrank import logrank
+    from hccstudy.analyse.logrank import logrank, logrank_trend, p_adjust, pairwise_logrank
+    from hccstudy.analyse.table1 import table1
 
 
 def __getattr__(name: str) -> Any:

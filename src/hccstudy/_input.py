@@ -117,7 +117,7 @@ def survival_input(
         if c not in used:
             used.append(c)
     _require_columns(data, used)
-    frame = data.loc[:, used].copy()
+    frame = data.loc[:, used]  # a new frame (column selection copies); the caller's is untouched
     na = frame.isna()
     if na.to_numpy().any():
         if missing == "raise":

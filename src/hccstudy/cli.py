@@ -51,19 +51,51 @@ def validate(
     mapping: Annotated[
         Path | None, typer.Option(help="YAML column mapping (see `hccstudy draft-mapping`).")
     ] = None,
+    analysis: Annotated[
+        list[str] | None,
+        typer.Option(help="Also check the fields this analysis needs (repeatable), "
+                          "e.g. overall_survival, child_pugh, mrecist."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
 ) -> None:
     """Validate a patient file and list every problem with its row and column.
 
+    Exit code 0 when there are no errors (warnings allowed), 1 otherwise.
     Example: ``hccstudy validate cohort.xlsx --mapping map.yaml``
     """
-    try:
-        from hccstudy.validate import validate_file
-    except ImportError:  # pragma: no cover - data layer not installed
-        typer.echo("validation is not available in this installation", err=True)
-        raise typer.Exit(2) from None
-    report = validate_file(path, mapping=mapping)
-    typer.echo(str(report))
+    from hccstudy.validate import validate_file
+
+    if not path.exists():
+        typer.echo(f"error: no such file: {path}", err=True)
+        raise typer.Exit(2)
+    report = validate_file(path, mapping=mapping, analyses=tuple(analysis or ()))
+    if as_json:
+        typer.echo(report.to_frame().to_json(orient="records", indent=1))
+    else:
+        typer.echo(report.render())
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("draft-mapping")
+def draft_mapping_cmd(
+    path: Annotated[Path, typer.Argument(help="The file whose headers to map.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write the YAML here.")] = None,
+) -> None:
+    """Draft a YAML column mapping from a file's headers (review the lines marked '# check').
+
+    Example: ``hccstudy draft-mapping cohort.xlsx -o map.yaml``
+    """
+    from hccstudy.io import draft_mapping
+
+    if not path.exists():
+        typer.echo(f"error: no such file: {path}", err=True)
+        raise typer.Exit(2)
+    text = draft_mapping(path)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text)
+        typer.echo(f"mapping drafted: {out}")
 
 
 def main() -> None:

@@ -22,7 +22,19 @@ import pandas as pd
 
 from hccstudy.errors import InputError
 
-__all__ = ["Bound", "ClinicalInputError", "check_array", "check_value", "is_missing"]
+__all__ = [
+    "Bound",
+    "ClinicalInputError",
+    "at_row",
+    "bool_series",
+    "check_array",
+    "check_value",
+    "flag_array",
+    "is_missing",
+    "join_reasons",
+    "numeric_column",
+    "to_flag",
+]
 
 
 class ClinicalInputError(InputError):
@@ -59,16 +71,21 @@ class Bound:
     lo_open: bool = False
     hi_open: bool = False
     mixup: tuple[float, float, str] | None = None
+    integer: bool = False
 
     def rule(self) -> str:
         left = "<" if self.lo_open else "<="
         right = "<" if self.hi_open else "<="
-        return f"{self.lo:g} {left} {self.quantity} ({self.unit}) {right} {self.hi:g}"
+        whole = ", a whole number" if self.integer else ""
+        return f"{self.lo:g} {left} {self.quantity} ({self.unit}) {right} {self.hi:g}{whole}"
 
     def ok(self, x: np.ndarray) -> np.ndarray:
         lo = x > self.lo if self.lo_open else x >= self.lo
         hi = x < self.hi if self.hi_open else x <= self.hi
-        return np.asarray(lo & hi)
+        good = lo & hi
+        if self.integer:
+            good = good & (np.round(x) == x)
+        return np.asarray(good)
 
     def message(self, value: float, column: str | None, row: int | None, n_rows: int) -> str:
         where = f"row {row}, " if row is not None else ""
@@ -167,6 +184,63 @@ def join_reasons(parts: Iterable[str | None]) -> str | None:
     return ";".join(kept) if kept else None
 
 
-def nullable(values: Iterable[Any], dtype: str = "object") -> pd.Series:
-    """A Series from Python values with None kept as missing."""
-    return pd.Series(list(values), dtype=dtype)
+def bool_series(values: np.ndarray, missing: np.ndarray, index: pd.Index) -> pd.Series:
+    """A nullable-boolean Series: ``values`` where ``missing`` is False, else ``<NA>``."""
+    out = pd.Series(np.asarray(values, dtype=bool), dtype="boolean", index=index)
+    out[np.asarray(missing, dtype=bool)] = pd.NA
+    return out
+
+
+def at_row(err: ClinicalInputError, row: int, column: str | None = None) -> ClinicalInputError:
+    """The same error re-stated for a frame row (0-based position) and column."""
+    col = column or err.column
+    text = str(err)
+    if col and f"column {col!r}" not in text:
+        text = f"column {col!r}, {text}"
+    return ClinicalInputError(f"row {row}, {text}", column=col, n_rows=1, rule=err.rule, row=row,
+                              value=err.value)
+
+
+_TRUE = {"true", "yes", "y", "1", "1.0", "t"}
+_FALSE = {"false", "no", "n", "0", "0.0", "f"}
+
+
+def to_flag(value: object, column: str | None = None) -> bool | None:
+    """Read a yes/no value strictly (bool, 0/1, "yes"/"no", "true"/"false"); missing -> None.
+
+    Examples
+    --------
+    >>> to_flag("No"), to_flag(1), to_flag(None)
+    (False, True, None)
+    """
+    if is_missing(value):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    key = str(value).strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    col = f"column {column!r}, " if column else ""
+    raise ClinicalInputError(f"{col}value {value!r}: not a yes/no value; rule: true/false, "
+                             "yes/no or 1/0", column=column, n_rows=1, rule="yes/no value",
+                             value=value)
+
+
+def flag_array(series: pd.Series, column: str, *, missing: bool | None = None) -> np.ndarray:
+    """A yes/no column as a bool array; a missing entry becomes ``missing`` or raises if None."""
+    out = np.zeros(len(series), dtype=bool)
+    for i, v in enumerate(series):
+        try:
+            f = to_flag(v, column)
+        except ClinicalInputError as e:
+            raise at_row(e, i) from None
+        if f is None:
+            if missing is None:
+                raise ClinicalInputError(
+                    f"row {i}, column {column!r}: missing yes/no value; rule: {column} given",
+                    column=column, n_rows=1, rule=f"{column} not missing", row=i)
+            f = missing
+        out[i] = f
+    return out

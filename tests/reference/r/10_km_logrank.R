@@ -153,40 +153,52 @@ logrank_case("sim_ties_group_site_rho1", sim_ties, "time", "event", "group", str
              rho = 1)
 logrank_case("sim_zero_group", sim_zero, "time", "event", "group")
 
-# --- trend test: Breslow Cox score test of the numeric group score ----------
-# The log-rank test for trend, U = s'(O - E), V = s' Var(O - E) s, chisq = U^2 / V,
-# equals the score test of coxph(Surv ~ score, ties = "breslow") at beta = 0; both
-# are recorded (score_test from coxph, direct from survdiff's O - E and variance).
+# --- trend test --------------------------------------------------------------
+# The log-rank test for trend with scores s: U = s'(O - E), V = s' Var(O - E) s,
+# chisq = U^2 / V on 1 df, from survdiff's O - E and variance (G-rho weights when
+# rho != 0). survdiff has no trend option, so U and V are formed here from its
+# output. The score test of coxph(Surv ~ score, ties = "breslow") at beta = 0 is
+# recorded too: it equals the trend statistic when event times are untied, and
+# differs under ties because survdiff's variance has the hypergeometric factor
+# (n - d) / (n - 1) that the Breslow information lacks.
 trend_case <- function(name, data, time, event, group, order, scores = seq_along(order),
-                       strata = NULL) {
+                       strata = NULL, rho = 0) {
   s <- scores[match(as.character(data[[group]]), order)]
   y <- Surv(data[[time]], data[[event]])
+  gf <- factor(data[[group]], levels = order)
   if (is.null(strata)) {
     cf <- coxph(y ~ s, ties = "breslow")
-    sd <- survdiff(y ~ factor(data[[group]], levels = order))
+    sd <- survdiff(y ~ gf, rho = rho)
   } else {
     st <- data[[strata]]
     cf <- coxph(y ~ s + strata(st), ties = "breslow")
-    sd <- survdiff(y ~ factor(data[[group]], levels = order) + strata(st))
+    sd <- survdiff(y ~ gf + strata(st), rho = rho)
   }
   obs <- if (is.matrix(sd$obs)) rowSums(sd$obs) else sd$obs
   ex <- if (is.matrix(sd$exp)) rowSums(sd$exp) else sd$exp
   u <- sum(scores * (obs - ex))
   v <- c(t(scores) %*% sd$var %*% scores)
   write_json_ref(list(
-    call = paste0("coxph(Surv(", time, ", ", event, ") ~ score",
+    call = paste0("survdiff(Surv(", time, ", ", event, ") ~ factor(", group, ", levels = order)",
                   if (is.null(strata)) "" else paste0(" + strata(", strata, ")"),
-                  ", ties = 'breslow')$score"),
-    time = time, event = event, group = group, strata = strata, order = order,
-    scores = scores, statistic = unname(cf$score), p_value = pchisq(cf$score, 1, lower.tail = FALSE),
-    u = u, v = v, direct_statistic = u^2 / v), paste0("logrank_trend_", name))
+                  ", rho = ", rho, "): U = s'(O - E), V = s'Vs"),
+    time = time, event = event, group = group, strata = strata, rho = rho, order = order,
+    scores = scores, u = u, v = v, statistic = u^2 / v,
+    p_value = pchisq(u^2 / v, 1, lower.tail = FALSE),
+    cox_breslow_score = unname(cf$score)), paste0("logrank_trend_", name))
 }
 
 trend_case("sim_ties", sim_ties, "time", "event", "group", order = c("A", "B", "C"))
 trend_case("sim_ties_site", sim_ties, "time", "event", "group", order = c("A", "B", "C"),
            strata = "site")
+trend_case("sim_ties_rho1", sim_ties, "time", "event", "group", order = c("A", "B", "C"),
+           rho = 1)
 trend_case("veteran_celltype", veteran, "time", "status", "celltype",
            order = c("squamous", "smallcell", "adeno", "large"), scores = c(0, 1, 3, 4))
+# untied times (row number / 1000 added): the trend statistic equals the Cox score test
+veteran_untied <- transform(veteran, time = time + seq_len(nrow(veteran)) / 1000)
+trend_case("veteran_untied_celltype", veteran_untied, "time", "status", "celltype",
+           order = c("squamous", "smallcell", "adeno", "large"))
 trend_case("sim_zero", sim_zero, "time", "event", "group", order = c("D", "B", "A"))
 
 # --- pairwise log-rank (survminer::pairwise_survdiff logic) -----------------
