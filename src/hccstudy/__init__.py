@@ -28,6 +28,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "p_adjust": ("hccstudy.analyse.logrank", "p_adjust"),
     "cox": ("hccstudy.analyse.cox", "cox"),
     "table1": ("hccstudy.analyse.table1", "table1"),
+    "run": ("hccstudy.design", "run"),
+    "design": ("hccstudy.design", None),
     "adjust": ("hccstudy.adjust", None),
     "io": ("hccstudy.io", None),
     "validate": ("hccstudy.validate", None),
@@ -41,11 +43,22 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from hccstudy import adjust, analyse, clinical, datasets, errors, io, registry, validate
+    from hccstudy import (
+        adjust,
+        analyse,
+        clinical,
+        datasets,
+        design,
+        errors,
+        io,
+        registry,
+        validate,
+    )
     from hccstudy.analyse.cox import cox
     from hccstudy.analyse.km import kaplan_meier
     from hccstudy.analyse.logrank import logrank, logrank_trend, p_adjust, pairwise_logrank
     from hccstudy.analyse.table1 import table1
+    from hccstudy.design import run
 
 
 def __getattr__(name: str) -> Any:

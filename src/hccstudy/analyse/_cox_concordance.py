@@ -8,10 +8,14 @@ C = (concordant + tied.x / 2) / (concordant + discordant + tied.x); the
 variance is R's: ``sum(dfbeta^2) / 4`` with dfbeta from the per-observation
 counts (summed within cluster when clustered).
 
-Counting is vectorised: "at risk at event time k" is ``lo_j <= k < hi_j`` in the
-slot numbering of :mod:`._cox_fit`, so every count is a 2-d dominance count
+Right-censored data (the common case) are counted by a compiled kernel
+(:mod:`._cox_jit`, numba): two passes over the sorted rows with a
+Fenwick tree over the ranks of the linear predictor, O(n log n). (start, stop]
+data are counted vectorised: "at risk at event time k" is ``lo_j <= k < hi_j`` in
+the slot numbering of :mod:`._cox_fit`, so every count is a 2-d dominance count
 (slot, rank of the linear predictor), done level by level over the bits of the
 rank with sorted keys and cumulative sums: O(n log^2 n), no Python loop over rows.
+That path also serves as the reference of the kernel in the tests.
 """
 
 from __future__ import annotations
@@ -82,114 +86,29 @@ def _block_counts(k: np.ndarray, r: np.ndarray, w: np.ndarray
     return less, eq, tot
 
 
-def _wavelet(seq_rank: np.ndarray, seq_dead: np.ndarray, seq_w: np.ndarray,
-             group_bounds: np.ndarray, nrank: int
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per item of a sequence (split into independent groups, e.g. strata):
-
-    ``less`` / ``eqb``: weight of earlier items with smaller / equal rank (used for
-    dead items); ``gta`` / ``eqa``: weight of later *dead* items with larger /
-    equal rank. A wavelet-tree pass over the bits of the rank: at each level the
-    sequence is stably partitioned by the bit within its current groups, so every
-    level costs a few O(N) vector operations (O(N log N) in all).
-    """
-    n = seq_rank.size
-    pos = np.arange(n)
-    rk = seq_rank.copy()
-    ww = seq_w.copy()
-    wd = np.where(seq_dead, seq_w, 0.0)  # weight of dead items only
-    idx = pos.copy()
-    gid = np.repeat(np.arange(group_bounds.size - 1), np.diff(group_bounds))
-    gs = group_bounds[:-1][gid]
-    ge = group_bounds[1:][gid]
-    less = np.zeros(n)  # kept in the current order, permuted with the items
-    gta = np.zeros(n)
-    ca = np.zeros(n + 1)
-    cq = np.zeros(n + 1)
-    cz = np.zeros(n + 1, dtype=np.int64)
-    nbits = max(1, int(nrank - 1).bit_length())
-    for b in range(nbits - 1, -1, -1):
-        bit = ((rk >> b) & 1).astype(bool)
-        z = ~bit
-        np.cumsum(ww * z, out=ca[1:])
-        q1 = wd * bit
-        np.cumsum(q1, out=cq[1:])
-        # dead items with bit 1: earlier items of the group with bit 0 (smaller rank)
-        less += np.where(q1 > 0, ca[:-1] - ca[gs], 0.0)
-        # items with bit 0: later dead items of the group with bit 1 (larger rank)
-        gta += np.where(z, cq[ge] - cq[1:], 0.0)
-        np.cumsum(z, out=cz[1:])
-        czs = cz[gs]
-        nz = cz[ge] - czs
-        b0 = cz[:-1] - czs
-        newpos = np.where(z, gs + b0, pos + nz - b0)
-        ngs = np.where(z, gs, gs + nz)
-        nge = np.where(z, gs + nz, ge)
-        inv = np.empty_like(newpos)
-        inv[newpos] = pos
-        rk = rk[inv]
-        ww = ww[inv]
-        wd = wd[inv]
-        idx = idx[inv]
-        gs = ngs[inv]
-        ge = nge[inv]
-        less = less[inv]
-        gta = gta[inv]
-    np.cumsum(ww, out=ca[1:])
-    np.cumsum(wd, out=cq[1:])
-    out_less = np.empty(n)
-    out_gta = np.empty(n)
-    eqb = np.empty(n)
-    eqa = np.empty(n)
-    out_less[idx] = less
-    out_gta[idx] = gta
-    eqb[idx] = ca[:-1] - ca[gs]
-    eqa[idx] = cq[ge] - cq[1:]
-    return out_less, eqb, out_gta, eqa
-
-
-def _fast_counts(cd: CoxData, rank: np.ndarray, nrank: int, lp: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Right-censored data: risk sets are suffixes in time, so one wavelet pass.
-
-    Sequence = rows in decreasing time (per stratum); within a tied time the
-    censored rows come first and the deaths follow in decreasing lp, so the
-    earlier items of a death are its comparable partners plus tied deaths with
-    lp >= its own (which add nothing to ``less``; their equal-lp part is removed).
-    """
-    n = rank.size
-    dead = cd.status > 0
-    # reverse of (stratum, time asc, deaths first with lp ascending)
-    order = np.arange(n)
-    if cd.any_tied:
-        # sort the deaths of each tied time by lp (ascending in forward order)
-        dpos = np.flatnonzero(dead)
-        o = np.lexsort((lp[dpos], cd.death_k[dpos]))
-        order = order.copy()
-        order[dpos] = dpos[o]
-    seq = order[::-1]
-    # strata in reversed order: group bounds in sequence positions
-    counts = np.diff(cd.row_seg)[::-1]
-    bounds = np.concatenate(([0], np.cumsum(counts)))
-    less, eqb, gta, eqa = _wavelet(rank[seq], dead[seq], cd.w[seq], bounds, nrank)
-    out = [np.empty(n) for _ in range(4)]
-    for o_arr, v in zip(out, (less, eqb, gta, eqa), strict=True):
-        o_arr[seq] = v
-    return out[0], out[1], out[2], out[3]
-
-
 def concordance(cd: CoxData, lp: np.ndarray, cluster: np.ndarray | None,
-                entry: np.ndarray | None) -> tuple[float, float]:
-    """Harrell's C (higher lp = earlier event) and its standard error, as R's coxph."""
+                entry: np.ndarray | None, *, compiled: bool = True) -> tuple[float, float]:
+    """Harrell's C (higher lp = earlier event) and its standard error, as R's coxph.
+
+    Right-censored data go through the compiled kernel (:mod:`._cox_jit`);
+    (start, stop] data, or ``compiled=False``, through the vectorised dominance counts.
+    """
+    if not np.any(cd.status > 0):
+        return float("nan"), float("nan")
+    if compiled and not cd.has_entry:
+        fast = _concordance_fast(cd, lp, cluster)
+        if fast is not None:
+            return fast
+    return _concordance_numpy(cd, lp, cluster)
+
+
+def _concordance_numpy(cd: CoxData, lp: np.ndarray, cluster: np.ndarray | None
+                       ) -> tuple[float, float]:
     w = cd.w
     _, rank = np.unique(lp, return_inverse=True)
     rank = rank.astype(np.int64)
     nrank = int(rank.max()) + 1
     dead = np.flatnonzero(cd.status > 0)
-    if dead.size == 0:
-        return float("nan"), float("nan")
-    if not cd.has_entry:
-        return _concordance_fast(cd, lp, rank, nrank, dead, cluster)
     k = cd.death_k[dead]
     dslot = cd.ev_slot[k]
     dr = rank[dead]
@@ -237,83 +156,58 @@ def concordance(cd: CoxData, lp: np.ndarray, cluster: np.ndarray | None,
     ic[dead] += d_less
     idc[dead] += d_gt
     ie[dead] += d_eq
-    npair = conc + disc + tiex
-    if npair <= 0:
-        return float("nan"), float("nan")
-    somer = (conc - disc) / npair
-    dfb = w * ((ic - idc) / npair - (somer / npair) * (ic + idc + ie))
-    if cluster is not None:
-        dfb = np.bincount(cluster, weights=dfb)
-    var = float(np.sum(dfb * dfb)) / 4.0
-    return (somer + 1.0) / 2.0, float(np.sqrt(var))
+    return _dfbeta(w, ic, idc, ie, conc, disc, tiex, cluster)
 
 
+def _stratum_ranks(cd: CoxData, lp: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense ranks of lp (equal lp, equal rank), in disjoint increasing ranges per stratum."""
+    n = lp.size
+    rank = np.empty(n, dtype=np.int64)
+    off = 0
+    for a, b in zip(cd.row_seg[:-1], cd.row_seg[1:], strict=True):
+        if b <= a:
+            continue
+        seg = lp[a:b]
+        o = np.argsort(seg)
+        v = seg[o]
+        new = np.empty(v.size, dtype=np.int64)
+        new[0] = off
+        np.not_equal(v[1:], v[:-1], out=new[1:])
+        rk = np.cumsum(new)
+        rank[a + o] = rk
+        off = int(rk[-1]) + 1
+    return rank, off
 
-def _concordance_fast(cd: CoxData, lp: np.ndarray, rank: np.ndarray, nrank: int,
-                      dead: np.ndarray, cluster: np.ndarray | None) -> tuple[float, float]:
+
+def _concordance_fast(cd: CoxData, lp: np.ndarray, cluster: np.ndarray | None
+                      ) -> tuple[float, float] | None:
+    """Right-censored data with the compiled kernel; None when numba is unavailable."""
+    try:
+        from hccstudy.analyse._cox_jit import counts
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
     w = cd.w
-    k = cd.death_k[dead]
-    dr = rank[dead]
-    dw = w[dead]
-    less, eqb, gta, eqa = _fast_counts(cd, rank, nrank, lp)
-    dw_ev = np.bincount(k, weights=dw, minlength=cd.ev_slot.size)
-    bt = dw_ev[k]  # weight of all deaths at the same time (tied.y partners and self)
-    # within a tied time the deaths are in increasing lp (forward order): for death i
-    # the tied deaths before it in the reversed sequence have lp >= lp_i; those with
-    # equal lp before it (weight), and after it, are tied.y pairs to remove.
-    if cd.any_tied:
-        eq_before, eq_after = _tied_equal_split(cd, k, dr, dw, lp)
-    else:
-        eq_before = eq_after = np.zeros(k.size)
-    wrisk = at_risk_sum(cd, w)[k]
-    d_less = less[dead]
-    d_eq = eqb[dead] - eq_before
-    d_tot = wrisk - bt
+    dead_b = cd.status > 0
+    rank, nrank = _stratum_ranks(cd, lp)
+    bstrat = np.searchsorted(cd.row_seg, cd.hi_starts, side="right") - 1
+    d_less, d_eq, d_tot, p_less, p_eq, p_tot = counts(rank, w, dead_b, cd.hi_starts, bstrat,
+                                                      nrank)
     d_gt = d_tot - d_less - d_eq
+    dw = np.where(dead_b, w, 0.0)
     conc = float(dw @ d_less)
     disc = float(dw @ d_gt)
     tiex = float(dw @ d_eq)
-    p_tot = at_risk_cumsum(cd, dw_ev)
-    p_gt = gta.copy()
-    p_eq = eqa.copy()
-    p_eq[dead] -= eq_after
-    p_tot[dead] -= bt
-    p_lt = p_tot - p_gt - p_eq
-    return _finish(w, dead, d_less, d_gt, d_eq, p_gt, p_lt, p_eq, conc, disc, tiex, cluster)
+    p_gt = p_tot - p_less - p_eq
+    # per row: concordant = partner-side deaths with larger lp + (death) partners with smaller
+    ic = p_gt + d_less
+    idc = p_less + d_gt
+    ie = p_eq + d_eq
+    return _dfbeta(w, ic, idc, ie, conc, disc, tiex, cluster)
 
 
-def _tied_equal_split(cd: CoxData, k: np.ndarray, dr: np.ndarray, dw: np.ndarray,
-                      lp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each death: weight of the same-time deaths with equal lp placed before /
-    after it in the reversed sequence (self excluded)."""
-    m = k.size
-    # forward order used by _fast_counts: (k, lp) ascending, stable in row order
-    o = np.lexsort((lp[np.flatnonzero(cd.status > 0)], k))
-    ks, rs, ws = k[o], dr[o], dw[o]
-    newg = np.r_[True, (ks[1:] != ks[:-1]) | (rs[1:] != rs[:-1])]
-    gstart = np.maximum.accumulate(np.where(newg, np.arange(m), 0))
-    gend_idx = np.r_[np.flatnonzero(newg)[1:], m]
-    gend = gend_idx[np.cumsum(newg) - 1]
-    cw = np.concatenate(([0.0], np.cumsum(ws)))
-    fwd_before = cw[np.arange(m)] - cw[gstart]  # earlier in forward = later in reversed
-    fwd_after = cw[gend] - cw[np.arange(m) + 1]
-    before = np.empty(m)
-    after = np.empty(m)
-    before[o] = fwd_after
-    after[o] = fwd_before
-    return before, after
-
-
-def _finish(w: np.ndarray, dead: np.ndarray, d_less: np.ndarray, d_gt: np.ndarray,
-            d_eq: np.ndarray, p_gt: np.ndarray, p_lt: np.ndarray, p_eq: np.ndarray,
-            conc: float, disc: float, tiex: float, cluster: np.ndarray | None
-            ) -> tuple[float, float]:
-    ic = p_gt.copy()
-    idc = p_lt.copy()
-    ie = p_eq.copy()
-    ic[dead] += d_less
-    idc[dead] += d_gt
-    ie[dead] += d_eq
+def _dfbeta(w: np.ndarray, ic: np.ndarray, idc: np.ndarray, ie: np.ndarray, conc: float,
+            disc: float, tiex: float, cluster: np.ndarray | None) -> tuple[float, float]:
+    """C and its std err from the per-row concordant / discordant / tied.x weights."""
     npair = conc + disc + tiex
     if npair <= 0:
         return float("nan"), float("nan")

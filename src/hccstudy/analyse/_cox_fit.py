@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,8 @@ class CoxData:
     death_bounds: np.ndarray  # [start_0, end_0, start_1, ...] row offsets of each time's deaths
     death_bounds_full: np.ndarray  # the same without dropping a final end equal to n
     death_k: np.ndarray  # (n,) event index of each row's death (-1 if censored)
+    dead_rows: np.ndarray  # rows with a death (sorted order)
+    dead_k: np.ndarray  # their event index
     pair_k: np.ndarray  # event index of each (k, l) pair
     pair_frac: np.ndarray  # l / d (0 for Breslow)
     pair_w: np.ndarray  # deadwt / d (Efron) or deadwt (Breslow)
@@ -186,7 +189,7 @@ def prepare(
         hi=hi, lo=lo, hi_starts=hi_starts, hi_vals=hi_vals, has_entry=entry is not None,
         ev_slot=ev_slot, ev_time=ev_time, ev_stratum=ev_stratum, ndead=ndead,
         deadwt=deadwt, death_bounds=death_bounds, death_bounds_full=death_bounds_full,
-        death_k=death_k,
+        death_k=death_k, dead_rows=death_rows, dead_k=death_k[death_rows],
         pair_k=pair_k, pair_frac=pair_frac, pair_w=pair_w, pair_starts=pair_starts,
         any_tied=bool(tied.size), tied=tied, wx_dead=wx_dead, efron=efron,
     )
@@ -227,18 +230,34 @@ class RiskSums:
     denom: np.ndarray  # (pairs,)
 
 
+def _jit() -> Any:
+    """The compiled kernels (:mod:`._cox_jit`), or None without numba."""
+    try:
+        from hccstudy.analyse import _cox_jit
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    return _cox_jit
+
+
 def risk_sums(cd: CoxData, beta: np.ndarray) -> RiskSums:
     """S0, S1 at every event time, the deaths' own sums D0, D1, and the Efron denominators."""
     eta = cd.x @ beta
     r = cd.w * np.exp(eta)
-    rx = cd.x * r[:, None]
     k = cd.ev_slot.size
     p = cd.x.shape[1]
     pk = cd.pair_k
     if not cd.has_entry:
-        s0, s1, d0, d1 = _row_sums(cd, r, rx)
+        jit = _jit()
+        if jit is not None:
+            s0, s1, d0, d1 = jit.suffix_sums(cd.x, r, cd.row_seg,
+                                             cd.seg - np.arange(cd.seg.size),
+                                             cd.death_bounds_full[0::2],
+                                             cd.death_bounds_full[1::2])
+        else:  # pragma: no cover - numba is a dependency
+            s0, s1, d0, d1 = _row_sums(cd, r, cd.x * r[:, None])
         denom = s0[pk] - cd.pair_frac * d0[pk] if cd.efron else s0[pk]
         return RiskSums(eta=eta, r=r, s0=s0, s1=s1, d0=d0, d1=d1, denom=denom)
+    rx = cd.x * r[:, None]
     t0 = np.zeros(cd.n_slots)
     t1 = np.zeros((cd.n_slots, p))
     t0[cd.hi_vals] = np.add.reduceat(r, cd.hi_starts)
@@ -329,6 +348,12 @@ class EventCoefs:
 def event_coefs(cd: CoxData, rs: RiskSums, mult: np.ndarray | None = None) -> EventCoefs:
     """The per-event-time coefficients that turn pair sums into K x p products."""
     k = cd.ev_slot.size
+    if cd.efron and cd.any_tied:
+        jit = _jit()
+        if jit is not None:
+            c, e, a, b, g = jit.event_coefs(cd.pair_k, cd.pair_w, cd.pair_frac, rs.denom,
+                                            mult, k)
+            return EventCoefs(c=c, e=e, alpha=a, beta=b, gamma=g)
     m = cd.pair_w if mult is None else cd.pair_w * mult[cd.pair_k]
     q = m / rs.denom
     q2 = q / rs.denom
@@ -364,9 +389,7 @@ def loglik_score_info(
     if tw is None:
         wx = cd.wx_dead
     else:
-        dk = cd.death_k
-        tt = np.where(dk >= 0, tw[np.maximum(dk, 0)], 0.0)
-        wx = (cd.w * cd.status * tt) @ cd.x
+        wx = _dead_wx(cd, tw)
     # sum over pairs of m * a_l = sum_k c_k S1_k - e_k D1_k
     score = wx - (cu.c @ rs.s1 - cu.e @ rs.d1)
     ci = cu if tw2 is tw else event_coefs(cd, rs, tw2)
@@ -377,15 +400,19 @@ def loglik_score_info(
 def weighted_score(cd: CoxData, rs: RiskSums, tw: np.ndarray) -> np.ndarray:
     """Score with event time k weighted by tw[k] (zph1.c's u[p:])."""
     cu = event_coefs(cd, rs, tw)
-    dk = cd.death_k
-    tt = np.where(dk >= 0, tw[np.maximum(dk, 0)], 0.0)
-    wx = (cd.w * cd.status * tt) @ cd.x
-    return np.asarray(wx - (cu.c @ rs.s1 - cu.e @ rs.d1))
+    return np.asarray(_dead_wx(cd, tw) - (cu.c @ rs.s1 - cu.e @ rs.d1))
 
 
-def weighted_info(cd: CoxData, rs: RiskSums, tw: np.ndarray) -> np.ndarray:
-    """Information with event time k weighted by tw[k] (zph1.c's imat blocks)."""
-    return _info(cd, rs, event_coefs(cd, rs, tw))
+def _dead_wx(cd: CoxData, tw: np.ndarray) -> np.ndarray:
+    """Sum over deaths of w x tw[k] (k the death's event index)."""
+    v = np.zeros(cd.w.size)
+    v[cd.dead_rows] = cd.w[cd.dead_rows] * tw[cd.dead_k]
+    return np.asarray(cd.x.T @ v)
+
+
+def weighted_infos(cd: CoxData, rs: RiskSums, tws: list[np.ndarray]) -> list[np.ndarray]:
+    """Informations with event time k weighted by tw[k] (zph1.c's imat blocks), per tw."""
+    return infos(cd, rs, [event_coefs(cd, rs, tw) for tw in tws])
 
 
 def at_risk_cumsum(cd: CoxData, per_event: np.ndarray) -> np.ndarray:
@@ -400,21 +427,62 @@ def at_risk_cumsum(cd: CoxData, per_event: np.ndarray) -> np.ndarray:
 
 
 def _info(cd: CoxData, rs: RiskSums, ec: EventCoefs) -> np.ndarray:
-    cc = at_risk_cumsum(cd, ec.c)
-    if cd.efron and cd.any_tied:
-        dk = cd.death_k
-        cc = cc - np.where(dk >= 0, ec.e[np.maximum(dk, 0)], 0.0)
-    h = rs.r * cc
-    info = (cd.x * h[:, None]).T @ cd.x
+    return infos(cd, rs, [ec])[0]
+
+
+def infos(cd: CoxData, rs: RiskSums, ecs: list[EventCoefs]) -> list[np.ndarray]:
+    """Information matrices for several sets of event coefficients (one pass over x)."""
+    n = rs.r.size
+    hs = np.empty((n, len(ecs)), order="F")
+    for m, ec in enumerate(ecs):
+        cc = at_risk_cumsum(cd, ec.c)
+        if cd.efron and cd.any_tied:
+            cc[cd.dead_rows] -= ec.e[cd.dead_k]
+        np.multiply(rs.r, cc, out=hs[:, m])
+    if len(ecs) > 1 and cd.piece_starts is not None:
+        # h / r is constant within pieces: one pass for the pieces' second moments
+        ps = cd.piece_starts
+        f = hs[ps] / rs.r[ps][:, None]
+        x2 = np.einsum("km,kab->mab", f, _piece_moments(cd.x, rs.r, ps))
+    else:
+        x2 = _x2h(cd.x, hs)
+    out = []
     s1, d1 = rs.s1, rs.d1
-    # sum over pairs of m a a' with a = (S1 - f D1) / D
-    info -= (s1 * ec.alpha[:, None]).T @ s1
-    if cd.efron and cd.any_tied:
-        t = cd.tied
-        sb = (s1[t] * ec.beta[t, None]).T @ d1[t]
-        info += sb + sb.T
-        info -= (d1[t] * ec.gamma[t, None]).T @ d1[t]
-    return 0.5 * (info + info.T)
+    for m, ec in enumerate(ecs):
+        info = x2[m]
+        # sum over pairs of m a a' with a = (S1 - f D1) / D
+        info -= (s1 * ec.alpha[:, None]).T @ s1
+        if cd.efron and cd.any_tied:
+            t = cd.tied
+            sb = (s1[t] * ec.beta[t, None]).T @ d1[t]
+            info += sb + sb.T
+            info -= (d1[t] * ec.gamma[t, None]).T @ d1[t]
+        out.append(0.5 * (info + info.T))
+    return out
+
+
+def _piece_moments(x: np.ndarray, r: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per piece of rows [starts[k], starts[k+1]): sum of r x x' (pieces x p x p)."""
+    n, p = x.shape
+    ends = np.append(starts[1:], n)
+    out = np.empty((starts.size, p, p))
+    for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        xc = x[a:b]
+        out[k] = (xc * r[a:b, None]).T @ xc
+    return out
+
+
+def _x2h(x: np.ndarray, hs: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """``X' diag(hs[:, m]) X`` for every column m, in row chunks that stay in cache."""
+    n, p = x.shape
+    m_ = hs.shape[1]
+    out = np.zeros((m_, p, p))
+    for a in range(0, n, chunk):
+        xc = np.ascontiguousarray(x[a : a + chunk])
+        hc = hs[a : a + chunk]
+        for m in range(m_):
+            out[m] += (xc * hc[:, m : m + 1]).T @ xc
+    return out
 
 
 @dataclass(frozen=True)
@@ -433,6 +501,7 @@ class NewtonResult:
     converged: bool
     infinite: np.ndarray  # bool per coefficient: R's "Loglik converged before variable"
     halving: bool
+    rs: RiskSums  # risk-set sums at beta
 
 
 def _solve(info: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -476,7 +545,7 @@ def _newton(cd: CoxData, *, eps: float, max_iter: int, polish: int,
         check(i0)  # e.g. refuse a singular information before iterating
     step = _solve(i0, u0)
     sctest = float(u0 @ step)
-    best_ll, best_beta, best_u, best_i = ll0, beta, u0, i0
+    best_ll, best_beta, best_u, best_i, best_rs = ll0, beta, u0, i0, rs
     newbeta = beta + step
     halving = 0
     converged = False
@@ -495,10 +564,10 @@ def _newton(cd: CoxData, *, eps: float, max_iter: int, polish: int,
             newbeta = (newbeta + halving * best_beta) / (halving + 1.0)
         else:
             halving = 0
-            best_ll, best_beta, best_u, best_i = ll, newbeta, u, info
+            best_ll, best_beta, best_u, best_i, best_rs = ll, newbeta, u, info, rs
             newbeta = newbeta + _solve(info, u)
     if not converged:
-        beta, ll, u, info = best_beta, best_ll, best_u, best_i
+        beta, ll, u, info, rs = best_beta, best_ll, best_u, best_i, best_rs
     step = _solve(info, u)
     big = (np.abs(step) > eps) & (np.abs(step) > np.sqrt(eps) * np.abs(beta))
     infinite = ~np.isfinite(u) | ~np.isfinite(step) | big
@@ -511,13 +580,13 @@ def _newton(cd: CoxData, *, eps: float, max_iter: int, polish: int,
             ll2, u2, i2 = loglik_score_info(cd, rs2)
             if not np.isfinite(ll2) or ll2 < ll - 1e-12 * abs(ll):
                 break
-            beta, ll, u, info = nb, ll2, u2, i2
+            beta, ll, u, info, rs = nb, ll2, u2, i2, rs2
             it += 1
             step = _solve(info, u)
     return NewtonResult(
         beta=beta, loglik_init=ll0, loglik=ll, score_test=sctest, u_init=u0, info_init=i0,
         score=u, info=info, iterations=it, converged=converged, infinite=infinite,
-        halving=halving > 0,
+        halving=halving > 0, rs=rs,
     )
 
 

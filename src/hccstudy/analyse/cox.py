@@ -54,6 +54,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -420,36 +421,52 @@ def _collapse(mat: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def _km_transform(time: np.ndarray, status: np.ndarray, entry: np.ndarray | None) -> np.ndarray:
-    """1 - KM(t-) at each row's time (unweighted, no strata), as cox.zph's "km"."""
-    ut, inv = np.unique(time, return_inverse=True)
-    nev = np.bincount(inv, weights=status, minlength=ut.size)
-    nexit = np.bincount(inv, minlength=ut.size).astype(float)
-    nrisk = np.cumsum(nexit[::-1])[::-1]
-    if entry is not None:
-        # at risk iff entry < t <= stop: remove rows whose entry is >= t
-        nrisk = nrisk - (entry.size - np.searchsorted(np.sort(entry), ut, side="left"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fac = np.where(nrisk > 0, 1.0 - nev / nrisk, 1.0)
-    surv = np.cumprod(fac)
-    prev = np.concatenate(([1.0], surv[:-1]))
-    return np.asarray(1.0 - prev[inv])
+def _zph_times(cd: K.CoxData, t_sorted: np.ndarray, entry: np.ndarray | None,
+               transforms: Sequence[Transform]) -> dict[str, np.ndarray]:
+    """cox.zph's g(t) at each event time k, centred by its mean over the deaths.
+
+    ``t_sorted`` holds all exit times in increasing order. "km" is 1 - KM(t-) of all
+    rows pooled (unweighted, no strata), "rank" the average rank of t among all
+    rows' times, "identity" t itself.
+    """
+    ev_t = cd.ev_time
+    nd = cd.ndead
+    n = t_sorted.size
+    lo = np.searchsorted(t_sorted, ev_t, side="left")
+    out: dict[str, np.ndarray] = {}
+    for tr in transforms:
+        if tr == "km":
+            # pooled over strata: the distinct event times and their deaths
+            ut, inv = np.unique(ev_t, return_inverse=True)
+            nev = np.bincount(inv, weights=nd, minlength=ut.size)
+            nrisk = (n - np.searchsorted(t_sorted, ut, side="left")).astype(float)
+            if entry is not None:
+                # at risk iff entry < t <= stop: remove rows whose entry is >= t
+                nrisk = nrisk - (entry.size - np.searchsorted(np.sort(entry), ut, side="left"))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fac = np.where(nrisk > 0, 1.0 - nev / nrisk, 1.0)
+            surv = np.cumprod(fac)
+            prev = np.concatenate(([1.0], surv[:-1]))
+            g = 1.0 - prev[inv]
+        elif tr == "rank":
+            hi = np.searchsorted(t_sorted, ev_t, side="right")
+            g = (lo + 1 + hi) / 2.0
+        else:
+            g = ev_t.astype(float)
+        out[tr] = g - (nd @ g) / nd.sum()
+    return out
 
 
 def _zph_tables(cd: K.CoxData, rs: K.RiskSums, imat: np.ndarray,
                 terms: dict[str, tuple[int, ...]],
-                gtimes: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
+                gks: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
     p = imat.shape[0]
-    dead = cd.status > 0
     out: dict[str, pd.DataFrame] = {}
-    for name, g_sorted in gtimes.items():
-        # g per event time (same within tied deaths of a stratum)
-        gk = np.zeros(cd.ev_slot.size)
-        gk[cd.death_k[dead]] = g_sorted[dead]
-        gk = gk - g_sorted[dead].mean()
+    tws = [v for gk in gks.values() for v in (gk, gk * gk)]
+    mats = K.weighted_infos(cd, rs, tws) if tws else []
+    for i, (name, gk) in enumerate(gks.items()):
         u_g = K.weighted_score(cd, rs, gk)
-        i_g = K.weighted_info(cd, rs, gk)
-        i_gg = K.weighted_info(cd, rs, gk * gk)
+        i_g, i_gg = mats[2 * i], mats[2 * i + 1]
         full = np.block([[imat, i_g], [i_g.T, i_gg]])
         rows = []
         for t, cols in terms.items():
@@ -474,10 +491,27 @@ def _quad(a: np.ndarray, u: np.ndarray) -> float:
         return float("nan")
 
 
-def _rank_avg(x: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    return np.asarray(rankdata(x, method="average"), dtype=float)
+def _ph_and_baseline(cd: K.CoxData, nr: K.NewtonResult, time: np.ndarray,
+                     entry: np.ndarray | None, stratified: bool,
+                     ph_transforms: Sequence[Transform],
+                     term_columns: dict[str, tuple[int, ...]]
+                     ) -> tuple[dict[str, pd.DataFrame], _Baseline]:
+    """cox.zph tables for the requested transforms and the baseline-hazard aggregates."""
+    rs = nr.rs
+    if ph_transforms:
+        t_sorted = np.sort(time) if stratified else time[cd.order]
+        gks = _zph_times(cd, t_sorted, entry, list(dict.fromkeys(ph_transforms)))
+        zph = _zph_tables(cd, rs, nr.info, term_columns, gks)
+    else:
+        zph = {}
+    # baseline hazard at the means (x is centred, so eta = 0 is the mean subject)
+    ec = K.event_coefs(cd, rs)
+    c, dvar, dxbar = ec.c, ec.alpha, K.xbar_hazard(rs, ec)
+    # weighted number at risk
+    wsum = K.at_risk_sum(cd, cd.w)
+    base = _Baseline(time=cd.ev_time, stratum=cd.ev_stratum, n_risk=wsum,
+                     n_event=cd.deadwt, dhaz=c, dvar=dvar, dxbar=dxbar)
+    return zph, base
 
 
 def cox(
@@ -570,6 +604,10 @@ def cox(
     if extra:
         raise InputError(f"unknown column(s) {extra!r}: the data has no such column",
                          column=extra[0], rule="column must exist")
+    bad_tr = [t for t in ph_transforms if t not in ("km", "rank", "identity")]
+    if bad_tr:
+        raise InputError(f"ph_transforms must be among 'km', 'rank', 'identity', not {bad_tr!r}",
+                         rule="ph_transforms option")
     variables = formula_variables(formula, data)
     si = survival_input(data, time, event, entry=entry, weights=weights,
                         columns=[*variables, *strata_cols, *([cluster] if cluster else [])],
@@ -652,31 +690,24 @@ def cox(
     lp = np.zeros(cd.x.shape[0])
     for j in range(p):
         lp += cd.x[:, j] * beta[j]
-    conc = (concordance_fn(cd, lp, None if cluster is None else
-                           pd.factorize(si.frame[cluster], sort=True)[0][cd.order], si.entry)
-            if concordance else (float("nan"), float("nan")))
-    # cox.zph time transforms, per row in sorted order
-    bad_tr = [t for t in ph_transforms if t not in ("km", "rank", "identity")]
-    if bad_tr:
-        raise InputError(f"ph_transforms must be among 'km', 'rank', 'identity', not {bad_tr!r}",
-                         rule="ph_transforms option")
-    gtimes: dict[str, np.ndarray] = {}
-    for tr in ph_transforms:
-        if tr == "km":
-            gtimes[tr] = _km_transform(si.time, si.event, si.entry)[cd.order]
-        elif tr == "rank":
-            gtimes[tr] = _rank_avg(si.time)[cd.order]
+    conc = (float("nan"), float("nan"))
+    conc_job: Future[tuple[float, float]] | None = None
+    if concordance:
+        c_codes = (None if cluster is None else
+                   pd.factorize(si.frame[cluster], sort=True)[0][cd.order])
+        if lp.size >= 50_000:
+            # its kernels release the GIL: run it beside the cox.zph and baseline work
+            pool = ThreadPoolExecutor(max_workers=1)
+            conc_job = pool.submit(concordance_fn, cd, lp, c_codes, si.entry)
+            pool.shutdown(wait=False)
         else:
-            gtimes[tr] = si.time[cd.order]
-    rs = K.risk_sums(cd, beta)
-    zph = _zph_tables(cd, rs, nr.info, design.term_columns, gtimes) if gtimes else {}
-    # baseline hazard at the means (x is centred, so eta = 0 is the mean subject)
-    ec = K.event_coefs(cd, rs)
-    c, dvar, dxbar = ec.c, ec.alpha, K.xbar_hazard(rs, ec)
-    # weighted number at risk
-    wsum = K.at_risk_sum(cd, cd.w)
-    base = _Baseline(time=cd.ev_time, stratum=cd.ev_stratum, n_risk=wsum,
-                     n_event=cd.deadwt, dhaz=c, dvar=dvar, dxbar=dxbar)
+            conc = concordance_fn(cd, lp, c_codes, si.entry)
+    try:
+        zph, base = _ph_and_baseline(cd, nr, si.time, si.entry, s_codes is not None,
+                                     ph_transforms, design.term_columns)
+    finally:
+        if conc_job is not None:
+            conc = conc_job.result()
     idx = list(names)
     # R (coxph nocenter = c(-1, 0, 1)) reports mean 0 for columns with values in {-1, 0, 1};
     # survfit's default curve uses those means.

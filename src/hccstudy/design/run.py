@@ -1,0 +1,723 @@
+"""``run(spec, data=None) -> StudyResult``: one entry point from a StudySpec to results.
+
+Stages, each consuming the output of the one before: load -> derived columns ->
+eligibility cascade (flow) -> groups -> endpoints -> adjustment (PS, matching
+or IPTW, balance) -> analyses (Table 1, KM, log-rank, Cox). :func:`prepare`
+runs the stages up to the adjustment and returns the frames, for users who
+need the patient-level analysis set; :class:`StudyResult` holds aggregates
+and row positions only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hccstudy.design._expr import ExpressionError, columns_of, evaluate
+from hccstudy.design.flow import EligibilityFlow, FlowStep
+from hccstudy.design.spec import (
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    CoxAnalysis,
+    KmAnalysis,
+    LogrankAnalysis,
+    StudySpec,
+    Table1Analysis,
+    load_spec,
+)
+from hccstudy.errors import InputError
+
+__all__ = ["Prepared", "StudyResult", "Table1Pair", "prepare", "run"]
+
+ROW = "_row"
+"""Column of the analysis frame holding the row position in the input frame."""
+TREATED = "_treated"
+MATCH_SET = "match_set"
+MATCH_WEIGHT = "match_weight"
+IPTW_WEIGHT = "iptw_weight"
+
+_TO_DAYS = {"days": 1.0, "months": DAYS_PER_MONTH, "years": DAYS_PER_YEAR}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The frames of a study up to the adjustment (patient rows: keep private).
+
+    ``frame`` is the input after derived columns; ``analysis`` the eligible rows with
+    the group, ``_treated`` (two groups), the endpoint columns ``<name>_time``,
+    ``<name>_event``, ``<name>_origin`` and ``_row`` (position in ``frame``);
+    ``adjusted`` the matched rows (with ``match_set``, ``match_weight``) or the
+    weighted rows (with ``iptw_weight``), None without adjustment.
+    """
+
+    frame: pd.DataFrame
+    flow: EligibilityFlow
+    analysis: pd.DataFrame
+    levels: tuple[str, ...]
+    adjusted: pd.DataFrame | None = None
+    propensity: Any = None
+    matching: Any = None
+    weighting: Any = None
+    derivations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table1Pair:
+    """Table 1 before and (with an adjustment) after matching / weighting."""
+
+    before: Any
+    after: Any | None
+
+    def side_by_side(self) -> pd.DataFrame:
+        """The seed 000 layout: before and after columns next to each other."""
+        from hccstudy.analyse.table1 import side_by_side
+
+        tabs = {"before": self.before}
+        if self.after is not None:
+            tabs["after"] = self.after
+        return side_by_side(tabs)
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """Every stage's output: aggregates and row positions, never identifiers."""
+
+    title: str
+    flow: EligibilityFlow
+    n_input: int
+    n_analysis: int
+    n_by_group: dict[str, int]
+    n_adjusted: dict[str, float] | None
+    propensity: Any
+    matching: Any
+    weighting: Any
+    balance: Any
+    table1_before: Any
+    table1_after: Any
+    outcomes: dict[str, Any]
+    methods: dict[str, str]
+    derivations: tuple[str, ...] = ()
+    spec: StudySpec | None = field(default=None, repr=False)
+
+    def flow_frame(self) -> pd.DataFrame:
+        """The eligibility flow plus the adjustment steps, counts only.
+
+        Column ``stage`` is "eligibility" for the cascade (per source data set), then,
+        per group (``source`` = "group <level>"): "propensity" (rows left out of the PS
+        model for missing covariates, complete-case rule) and "matching" (rows not
+        matched). Seed 000 reads: 4,522 -> 751 eligible -> 106 matched.
+        """
+        f = self.flow.to_frame()
+        f.insert(0, "stage", "eligibility")
+        rows = []
+        ps, m = self.propensity, self.matching
+        if ps is not None:
+            for lev, n in self.n_by_group.items():
+                treated = lev != (self.spec.groups.reference if self.spec else None)
+                mask = ps.treat == int(treated)
+                dropped = int((~ps.used & mask).sum())
+                k = 1
+                if dropped:
+                    rows.append(["propensity", f"group {lev}", k, "ps_missing",
+                                 "missing PS covariates (complete case)", n, dropped,
+                                 n - dropped, dropped, "exclude"])
+                    k += 1
+                if m is not None:
+                    n_m = m.n_treated_matched if treated else m.n_control_matched
+                    rows.append(["matching", f"group {lev}", k, "matching",
+                                 "no match within the caliper" if m.caliper is not None
+                                 else "not matched", n - dropped, n - dropped - n_m, n_m, 0,
+                                 ""])
+        if rows:
+            f = pd.concat([f, pd.DataFrame(rows, columns=f.columns)], ignore_index=True)
+        return f
+
+    def __repr__(self) -> str:
+        return (f"StudyResult(title={self.title!r}, n_input={self.n_input}, "
+                f"n_analysis={self.n_analysis}, n_by_group={self.n_by_group}, "
+                f"n_adjusted={self.n_adjusted}, outcomes={sorted(self.outcomes)})")
+
+
+# ----------------------------------------------------------------------------- load
+
+
+def _read_file(spec: StudySpec, path: str, mapping: str | None) -> pd.DataFrame:
+    p = Path(path)
+    if not p.is_absolute() and spec._base is not None:
+        p = Path(spec._base) / p
+    if spec.data.reader == "table":
+        suffix = p.suffix.lower()
+        try:
+            if suffix == ".parquet":
+                return pd.read_parquet(p)
+            if suffix in (".xlsx", ".xls"):
+                return pd.read_excel(p)
+            return pd.read_csv(p)
+        except OSError as e:
+            raise spec.error("data.path", f"cannot read {p.name!r}: {e.strerror}") from None
+    from hccstudy.io.read import SOURCE, read
+
+    m: str | None = mapping
+    if m is not None and not Path(m).is_absolute() and spec._base is not None:
+        m = str(Path(spec._base) / m)
+    ds = read(p, m)
+    if "patients" not in ds.tables:
+        raise spec.error("data.path", f"{p.name!r} has no patients table")
+    out = ds.tables["patients"].drop(columns=[SOURCE], errors="ignore").reset_index(drop=True)
+    for name, t in ds.tables.items():
+        if name == "patients" or "patient_id" not in t or t["patient_id"].duplicated().any():
+            continue
+        extra = [c for c in t.columns if c not in out.columns and c != SOURCE]
+        if extra:
+            out = out.merge(t[["patient_id", *extra]], on="patient_id", how="left")
+    return out
+
+
+def _load(spec: StudySpec, data: pd.DataFrame | Mapping[str, pd.DataFrame] | None
+          ) -> tuple[pd.DataFrame, str | None]:
+    ds = spec.data
+    src_col = ds.source_column
+    if data is None:
+        if ds.sources:
+            data = {s.name: _read_file(spec, s.path, s.mapping) for s in ds.sources}
+        elif ds.path is not None:
+            data = _read_file(spec, ds.path, ds.mapping)
+        else:
+            raise spec.error("data", "no data: give data.path / data.sources or pass a frame "
+                             "to run(spec, data)")
+    if isinstance(data, Mapping):
+        src_col = src_col or "source"
+        parts = []
+        for name, f in data.items():
+            f = f.copy()
+            f[src_col] = str(name)
+            parts.append(f)
+        frame = pd.concat(parts, ignore_index=True)
+    else:
+        frame = data.reset_index(drop=True).copy()
+    if src_col is not None and src_col not in frame.columns:
+        raise spec.error("data.source_column", f"unknown column {src_col!r}", column=src_col)
+    return frame, src_col
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+def _eval(spec: StudySpec, key: str, expr: str, frame: pd.DataFrame) -> Any:
+    try:
+        return evaluate(expr, frame)
+    except ExpressionError as e:
+        raise spec.error(key, str(e), column=e.column) from None
+
+
+def _derive(spec: StudySpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    for i, d in enumerate(spec.derived):
+        if d.name in frame.columns:
+            raise spec.error(f"derived[{i}].name", f"column {d.name!r} already exists")
+        v = _eval(spec, f"derived[{i}].expression", d.expression, frame)
+        vals = v.values if isinstance(v.values, pd.Series) else \
+            pd.Series([v.values] * len(frame), index=frame.index)
+        if v.unknown.any():
+            vals = vals.mask(pd.Series(v.unknown, index=vals.index))
+        frame[d.name] = vals
+    notes: tuple[str, ...] = ()
+    if spec.clinical_derive is not None:
+        from hccstudy.clinical.derive import DeriveSpec, derive
+
+        try:
+            dspec = DeriveSpec(**spec.clinical_derive)
+        except TypeError as e:
+            raise spec.error("clinical_derive", str(e)) from None
+        frame = derive(frame, dspec)
+        info = frame.attrs.get("clinical_derivations", {})
+        notes = tuple(f"{k}: {v}" for k, v in (info.items() if isinstance(info, dict) else ()))
+    return frame, notes
+
+
+def _eligibility(spec: StudySpec, frame: pd.DataFrame, src_col: str | None
+                 ) -> tuple[EligibilityFlow, np.ndarray]:
+    n = len(frame)
+    src = (frame[src_col].astype(str).to_numpy() if src_col is not None
+           else np.full(n, "all", dtype=object))
+    if src_col is not None and frame[src_col].isna().any():
+        raise spec.error("data.source_column", f"{int(frame[src_col].isna().sum())} row(s) "
+                         "have no source", column=src_col, n_rows=int(frame[src_col].isna().sum()))
+    sources = tuple(dict.fromkeys(src.tolist()))
+    keep = np.ones(n, dtype=bool)
+    steps: list[FlowStep] = []
+    excluded: dict[tuple[str, str], np.ndarray] = {}
+    order = {s: 0 for s in sources}
+    for i, c in enumerate(spec.eligibility):
+        key = f"eligibility[{i}].{c.key}"
+        expr = c.exclude_if if c.exclude_if is not None else c.include_if
+        assert expr is not None
+        if c.sources is not None:
+            bad = [s for s in c.sources if s not in sources]
+            if bad:
+                raise spec.error(f"eligibility[{i}].sources", f"unknown source(s) {bad} "
+                                 f"(sources in the data: {list(sources)})")
+        v = _eval(spec, key, expr, frame)
+        hit = np.asarray(v.values if isinstance(v.values, pd.Series)
+                         else np.full(n, bool(v.values)), dtype=bool)
+        unknown = v.unknown
+        hit &= ~unknown  # an unknown row is decided by on_missing alone
+        leave = hit if c.exclude_if is not None else ~hit & ~unknown
+        for s in (c.sources or sources):
+            rows = keep & (src == s)
+            unk = rows & unknown
+            if unk.any() and c.on_missing == "error":
+                cols = sorted(columns_of(expr))
+                raise spec.error(key, f"{int(unk.sum())} row(s) of source {s!r} cannot be "
+                                 f"decided because of missing values in {cols}; set "
+                                 "on_missing: exclude or keep, or test isna() explicitly",
+                                 n_rows=int(unk.sum()))
+            out = rows & (leave | (unk if c.on_missing == "exclude" else False))
+            before = int(rows.sum())
+            order[s] += 1
+            steps.append(FlowStep(s, order[s], c.name, c.reason, before, int(out.sum()),
+                                  before - int(out.sum()), int(unk.sum()), c.on_missing))
+            excluded[(s, c.name)] = np.flatnonzero(out)
+            keep &= ~out
+    n_input = {s: int((src == s).sum()) for s in sources}
+    return EligibilityFlow(sources, n_input, tuple(steps), excluded), keep
+
+
+def _label(v: Any) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _groups(spec: StudySpec, a: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    g = spec.groups
+    if g.column is not None:
+        if g.column not in a.columns:
+            raise spec.error("groups.column", f"unknown column {g.column!r}", column=g.column)
+        raw = a[g.column]
+        unknown = raw.isna().to_numpy()
+        key = "groups.column"
+    else:
+        assert g.expression is not None
+        v = _eval(spec, "groups.expression", g.expression, a)
+        raw = v.values if isinstance(v.values, pd.Series) else pd.Series([v.values] * len(a))
+        unknown = v.unknown
+        key = "groups.expression"
+    if unknown.any():
+        raise spec.error(key, f"{int(unknown.sum())} eligible row(s) have no group (missing "
+                         "value); exclude them in the eligibility cascade",
+                         n_rows=int(unknown.sum()))
+    labels = raw.map(_label)
+    if g.labels is not None:
+        unmapped = ~labels.isin(list(g.labels))
+        if unmapped.any():
+            raise spec.error("groups.labels", f"{int(unmapped.sum())} eligible row(s) have a "
+                             f"value without a label (values: "
+                             f"{sorted(labels[unmapped].unique())[:10]})",
+                             n_rows=int(unmapped.sum()))
+        labels = labels.map(g.labels)
+    present = sorted(labels.unique())
+    levels = list(g.levels) if g.levels is not None else present
+    if g.levels is not None:
+        other = ~labels.isin(levels)
+        if other.any():
+            raise spec.error("groups.levels", f"{int(other.sum())} eligible row(s) have a "
+                             f"group not in levels {levels}", n_rows=int(other.sum()))
+    for j, lev in enumerate(levels):
+        if not (labels == lev).any():
+            k = f"groups.levels[{j}]" if g.levels is not None else "groups"
+            raise spec.error(k, f"group {lev!r} has no patients after eligibility")
+    if g.reference not in levels:
+        raise spec.error("groups.reference", f"reference {g.reference!r} is not a group "
+                         f"level ({levels})")
+    a = a.copy()
+    a[g.name] = labels.to_numpy()
+    if len(levels) == 2:
+        a[TREATED] = (labels != g.reference).astype(int).to_numpy()
+    return a, tuple(levels)
+
+
+def _dates(spec: StudySpec, key: str, col: str, a: pd.DataFrame) -> pd.Series:
+    if col not in a.columns:
+        raise spec.error(key, f"unknown column {col!r}", column=col)
+    s = a[col]
+    out = pd.to_datetime(s, errors="coerce")
+    bad = out.isna() & s.notna()
+    if bad.any():
+        raise spec.error(key, f"column {col!r}: {int(bad.sum())} row(s) are not dates",
+                         column=col, n_rows=int(bad.sum()))
+    return out
+
+
+def _endpoints(spec: StudySpec, a: pd.DataFrame) -> pd.DataFrame:
+    gname = spec.groups.name
+    for i, e in enumerate(spec.endpoints):
+        k = f"endpoints[{i}]"
+        ev = None
+        if e.event is not None:
+            v = _eval(spec, f"{k}.event", e.event, a)
+            if v.unknown.any():
+                raise spec.error(f"{k}.event", f"{int(v.unknown.sum())} row(s) have an "
+                                 "unknown event status (missing values)",
+                                 n_rows=int(v.unknown.sum()))
+            ev = np.asarray(v.values if isinstance(v.values, pd.Series)
+                            else np.full(len(a), bool(v.values)), dtype=bool)
+        if e.time is not None:
+            if e.time not in a.columns:
+                raise spec.error(f"{k}.time", f"unknown column {e.time!r}", column=e.time)
+            t = pd.to_numeric(a[e.time], errors="coerce")
+            bad = t.isna() | (t < 0)
+            if bad.any():
+                raise spec.error(f"{k}.time", f"{int(bad.sum())} row(s) have a missing, "
+                                 "non-numeric or negative time", column=e.time,
+                                 n_rows=int(bad.sum()))
+            assert ev is not None
+            a[f"{e.name}_time"] = t.to_numpy(float) * _TO_DAYS[e.time_unit] / _TO_DAYS[e.units]
+            a[f"{e.name}_event"] = ev.astype(int)
+            a[f"{e.name}_origin"] = f"time column {e.time}"
+            continue
+        assert e.origin is not None and e.last_followup is not None
+        if isinstance(e.origin, str):
+            origin = _dates(spec, f"{k}.origin", e.origin, a)
+            origin_col = pd.Series(e.origin, index=a.index)
+        else:
+            miss = [lev for lev in a[gname].unique() if lev not in e.origin]
+            if miss:
+                raise spec.error(f"{k}.origin", f"no origin column for group(s) {miss}")
+            origin = pd.Series(pd.NaT, index=a.index, dtype="datetime64[ns]")
+            origin_col = pd.Series("", index=a.index)
+            for lev, col in e.origin.items():
+                m = (a[gname] == lev).to_numpy()
+                d = _dates(spec, f"{k}.origin.{lev}", col, a)
+                origin[m] = d[m].astype("datetime64[ns]")
+                origin_col[m] = col
+        last = _dates(spec, f"{k}.last_followup", e.last_followup, a)
+        edate = _dates(spec, f"{k}.event_date", e.event_date, a) if e.event_date else None
+        if ev is None:
+            assert edate is not None
+            ev = edate.notna().to_numpy()
+        if edate is not None:
+            lost = ev & edate.isna().to_numpy()
+            if lost.any():
+                raise spec.error(f"{k}.event_date", f"{int(lost.sum())} event(s) have no "
+                                 "event date", n_rows=int(lost.sum()))
+            end = edate.where(ev, last)
+        else:
+            end = last
+        if e.admin_censor_date is not None:
+            try:
+                admin = pd.Timestamp(e.admin_censor_date)
+            except ValueError:
+                raise spec.error(f"{k}.admin_censor_date", "not a date") from None
+            late = (end > admin).to_numpy()
+            ev = ev & ~late
+            end = end.where(~late, admin)
+        for name, s in (("origin", origin), ("end of follow-up", end)):
+            if s.isna().any():
+                raise spec.error(f"{k}.origin" if name == "origin" else f"{k}.last_followup",
+                                 f"{int(s.isna().sum())} row(s) have no {name} date",
+                                 n_rows=int(s.isna().sum()))
+        days = (end - origin).dt.days.astype(float)
+        neg = days < 0
+        if neg.any():
+            raise spec.error(f"{k}.origin", f"time origin after the event or censoring date "
+                             f"in {int(neg.sum())} row(s)"
+                             + (" (after administrative censoring at "
+                                f"{e.admin_censor_date}: exclude later origins in the "
+                                "eligibility cascade)" if e.admin_censor_date else ""),
+                             n_rows=int(neg.sum()))
+        a[f"{e.name}_time"] = days.to_numpy() / _TO_DAYS[e.units]
+        a[f"{e.name}_event"] = ev.astype(int)
+        a[f"{e.name}_origin"] = origin_col.to_numpy()
+    return a
+
+
+def _adjust(spec: StudySpec, a: pd.DataFrame, levels: tuple[str, ...]
+            ) -> tuple[pd.DataFrame | None, Any, Any, Any]:
+    adj = spec.adjustment
+    if adj.method == "none":
+        return None, None, None, None
+    from hccstudy import adjust
+
+    if len(levels) != 2:
+        raise spec.error("adjustment.method", f"matching / IPTW need two groups, not "
+                         f"{len(levels)}")
+    covs = spec.covariates_with("propensity")
+    formula = adj.ps_formula or " + ".join(covs)
+    if not formula:
+        raise spec.error("adjustment.ps_formula", "no PS model: give ps_formula or "
+                         "covariates with role 'propensity'")
+    try:
+        ps = adjust.fit_propensity(a, TREATED, formula, method=adj.ps_method,
+                                   on_separation=adj.on_separation, missing=adj.ps_missing)
+    except InputError as e:
+        raise spec.error("adjustment.ps_formula", str(e), column=e.column,
+                         n_rows=e.n_rows) from None
+    if adj.method == "match":
+        mo = adj.match
+        m = adjust.match_propensity(
+            ps, a, method=mo.method, distance=mo.distance, ratio=mo.ratio, caliper=mo.caliper,
+            caliper_scale=mo.caliper_scale, m_order=mo.m_order, replace=mo.replace,
+            exact=spec.covariates_with("exact_match"), seed=mo.seed)
+        out = a.copy()
+        out[MATCH_SET] = m.subclass
+        out[MATCH_WEIGHT] = m.weights
+        return out[m.matched_mask()].reset_index(drop=True), ps, m, None
+    w = adjust.iptw(ps, estimand=adj.iptw.estimand, stabilise=adj.iptw.stabilise,
+                    truncate=adj.iptw.truncate)
+    out = a.copy()
+    out[IPTW_WEIGHT] = w.weights
+    return out[w.weights > 0].reset_index(drop=True), ps, None, w
+
+
+def prepare(spec: StudySpec | str | Path,
+            data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None) -> Prepared:
+    """Run the stages up to the adjustment and return the frames (see :class:`Prepared`)."""
+    if not isinstance(spec, StudySpec):
+        spec = load_spec(spec)
+    frame, src_col = _load(spec, data)
+    frame, notes = _derive(spec, frame)
+    flow, keep = _eligibility(spec, frame, src_col)
+    a = frame[keep].copy()
+    a[ROW] = np.flatnonzero(keep)
+    a = a.reset_index(drop=True)
+    if a.empty:
+        raise spec.error("eligibility", "no rows remain after the eligibility cascade")
+    a, levels = _groups(spec, a)
+    a = _endpoints(spec, a)
+    adjusted, ps, m, w = _adjust(spec, a, levels)
+    return Prepared(frame, flow, a, levels, adjusted, ps, m, w, notes)
+
+
+# ----------------------------------------------------------------------------- analyses
+
+
+def _methods(spec: StudySpec, p: Prepared) -> dict[str, str]:
+    adj = spec.adjustment
+    out: dict[str, str] = {}
+    origins = []
+    for e in spec.endpoints:
+        if e.time is not None:
+            origins.append(f"{e.name}: time column {e.time!r} ({e.time_unit} -> {e.units})")
+        elif isinstance(e.origin, dict):
+            origins.append(f"{e.name}: " + "; ".join(f"{k} from {v}"
+                                                      for k, v in e.origin.items()))
+        else:
+            origins.append(f"{e.name}: from {e.origin}")
+    out["time_origins"] = "; ".join(origins)
+    cens = []
+    for e in spec.endpoints:
+        if e.time is None:
+            s = f"{e.name}: censored at last follow-up ({e.last_followup})"
+            if e.admin_censor_date:
+                s += f", administratively at {e.admin_censor_date}"
+            cens.append(s + f"; event = {e.event or f'notna({e.event_date})'}")
+        else:
+            cens.append(f"{e.name}: event = {e.event}")
+    out["censoring"] = "; ".join(cens)
+    out["time_units"] = (f"months = days / {DAYS_PER_MONTH}; years = days / {DAYS_PER_YEAR}")
+    out["eligibility"] = (f"{len(spec.eligibility)} ordered criteria; each excluded row "
+                          "counted under its first failing criterion")
+    out["groups"] = (f"{spec.groups.name}: levels {list(p.levels)}, reference "
+                     f"{spec.groups.reference!r}")
+    out["adjustment"] = adj.method
+    if p.propensity is not None:
+        ps = p.propensity
+        pen = "Firth-penalised" if ps.method == "firth" else "unpenalised (maximum likelihood)"
+        out["ps_model"] = (f"logistic regression, {pen}, IRLS; {ps.formula}; "
+                           f"missing covariates: {ps.missing_rule}")
+    if p.matching is not None:
+        m = p.matching
+        cal = ("no caliper" if m.caliper is None else
+               f"{m.caliper} x {m.caliper_scale} (absolute {m.caliper_abs:.6g})")
+        out["matching"] = (("nearest neighbour" if m.method == "nearest" else "optimal pair")
+                           + f" 1:{m.ratio} "
+                           f"{'with' if m.replace else 'without'} replacement on the "
+                           f"{m.distance}, order {m.m_order}"
+                           + (f", exact on {list(m.exact)}" if m.exact else ""))
+        out["caliper"] = cal
+    if p.weighting is not None:
+        w = p.weighting
+        out["weighting"] = (f"IPTW {w.estimand}, {'stabilised' if w.stabilised else 'unstabilised'}"
+                            + (f", truncated at percentiles {w.truncation}" if w.truncation
+                               else ""))
+    if adj.method != "none":
+        out["smd_denominator"] = (f"balance: SD of the {adj.smd_denominator} group(s) before "
+                                  "adjustment (MatchIt)" if adj.smd_denominator != "pooled" else
+                                  "balance: pooled sqrt((s1^2 + s0^2) / 2) before adjustment")
+    out["outcome_variance"] = {
+        "robust_pair": "Cox: cluster-robust (sandwich) variance with cluster = matched set",
+        "stratified_pair": "Cox: stratified by matched set (conditional on pairs), model "
+                           "variance",
+        "robust": "Cox: IPTW-weighted, robust (sandwich) variance per patient",
+        "naive": "Cox: model-based (inverse information) variance",
+    }[adj.variance]
+    return out
+
+
+def _cohort(spec: StudySpec, i: int, choice: str, p: Prepared) -> tuple[pd.DataFrame, bool]:
+    if choice == "analysis" or (choice == "auto" and p.adjusted is None):
+        return p.analysis, False
+    if p.adjusted is None:
+        raise spec.error(f"analyses[{i}].cohort", "cohort 'adjusted' needs an adjustment "
+                         "(adjustment.method match or iptw)")
+    return p.adjusted, True
+
+
+def _match_weights_needed(d: pd.DataFrame) -> bool:
+    return MATCH_WEIGHT in d and not np.allclose(d[MATCH_WEIGHT].to_numpy(), 1.0)
+
+
+def _analyses(spec: StudySpec, p: Prepared, methods: dict[str, str]
+              ) -> tuple[dict[str, Any], Any, Any]:
+    from hccstudy.analyse.cox import cox
+    from hccstudy.analyse.km import kaplan_meier
+    from hccstudy.analyse.logrank import logrank
+    from hccstudy.analyse.table1 import table1
+
+    g = spec.groups.name
+    adj = spec.adjustment
+    outcomes: dict[str, Any] = {}
+    t_before = t_after = None
+    tests: list[str] = []
+    for i, an in enumerate(spec.analyses):
+        key = f"analyses[{i}]"
+        if isinstance(an, Table1Analysis):
+            variables = an.variables or spec.covariates_with("table1")
+            unknown = [v for v in variables if v not in p.analysis.columns]
+            if unknown:
+                raise spec.error(f"{key}.variables", f"unknown column(s) {unknown}")
+            cat = [c.name for c in spec.covariates if c.categorical]
+            kw: dict[str, Any] = dict(group_order=list(p.levels), categorical=cat or None,
+                                      continuous=an.continuous,
+                                      categorical_test=an.categorical_test,
+                                      continuous_test=an.continuous_test)
+            before = table1(p.analysis, variables, g, **kw)
+            after = None
+            if p.adjusted is not None:
+                d = p.adjusted
+                if IPTW_WEIGHT in d:
+                    after = table1(d, variables, g, weights=IPTW_WEIGHT, **kw)
+                elif _match_weights_needed(d):
+                    after = table1(d, variables, g, weights=MATCH_WEIGHT, **kw)
+                else:
+                    after = table1(d, variables, g, **kw)
+            outcomes[an.name] = Table1Pair(before, after)
+            if t_before is None:
+                t_before, t_after = before, after
+            tests.append(f"{an.name}: categorical {before.categorical_test}, continuous "
+                         f"{before.continuous_test}, SMD denominator {before.smd_denominator}")
+            continue
+        assert isinstance(an, KmAnalysis | LogrankAnalysis | CoxAnalysis)
+        d, adjusted = _cohort(spec, i, an.cohort, p)
+        time, event = f"{an.endpoint}_time", f"{an.endpoint}_event"
+        weights = None
+        if adjusted and IPTW_WEIGHT in d:
+            weights = IPTW_WEIGHT
+        elif adjusted and _match_weights_needed(d):
+            weights = MATCH_WEIGHT
+        if isinstance(an, KmAnalysis):
+            by = an.by or g
+            if by not in d.columns:
+                raise spec.error(f"{key}.by", f"unknown column {by!r}", column=by)
+            outcomes[an.name] = kaplan_meier(d, time, event, by=by, conf_type=an.conf_type,
+                                             conf_level=an.conf_level, weights=weights)
+            methods.setdefault("ci_transform", f"KM pointwise CI: {an.conf_type} transform "
+                               f"(survfit conf.type), Greenwood variance"
+                               + (" (infinitesimal jackknife with weights)" if weights
+                                  else ""))
+        elif isinstance(an, LogrankAnalysis):
+            by = an.by or g
+            if by not in d.columns:
+                raise spec.error(f"{key}.by", f"unknown column {by!r}", column=by)
+            if weights is not None:
+                raise spec.error(f"{key}.cohort", "the log-rank test takes no weights; use "
+                                 "a weighted Cox model or cohort: analysis")
+            outcomes[an.name] = logrank(d, time, event, by, rho=an.rho)
+            tests.append(f"{an.name}: log-rank (G-rho, rho = {an.rho})"
+                         + (" on the matched cohort" if adjusted else ""))
+        else:
+            formula = an.formula or f"C({g}, treatment('{spec.groups.reference}'))"
+            strata: list[str] = list(an.strata)
+            cluster = None
+            if adjusted and IPTW_WEIGHT in d:
+                cluster = ROW
+            elif adjusted and adj.variance == "robust_pair":
+                cluster = MATCH_SET
+            elif adjusted and adj.variance == "stratified_pair":
+                strata.append(MATCH_SET)
+            try:
+                outcomes[an.name] = cox(d, formula, time=time, event=event, ties=an.ties,
+                                        strata=strata or None, cluster=cluster,
+                                        weights=weights, conf_level=an.conf_level)
+            except InputError as e:
+                raise spec.error(f"{key}.formula", str(e), column=e.column,
+                                 n_rows=e.n_rows) from None
+            methods.setdefault("ties", f"Cox: {an.ties} ties")
+            tests.append(f"{an.name}: Cox Wald, likelihood-ratio and score tests"
+                         + (f" (cluster {cluster})" if cluster else "")
+                         + (f" (strata {strata})" if strata else ""))
+    if tests:
+        methods["tests"] = "; ".join(tests)
+    return outcomes, t_before, t_after
+
+
+def run(spec: StudySpec | str | Path,
+        data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None) -> StudyResult:
+    """Run a study from its spec (a StudySpec, YAML text or a YAML path).
+
+    ``data``: a frame, or a dict of named source frames (stacked, the name in
+    ``data.source_column``, default ``source``); without it the spec's files are read.
+
+    Examples
+    --------
+    >>> import hccstudy
+    >>> d = hccstudy.datasets.load_demo()
+    >>> r = run('''
+    ... groups: {column: arm, reference: non-CCRT}
+    ... endpoints: [{name: os, time: os_months, event: death == 1}]
+    ... eligibility:
+    ...   - {name: young, exclude_if: age_years < 18, reason: age under 18}
+    ... analyses: [{name: lr, type: logrank, endpoint: os}]
+    ... ''', d)
+    >>> r.n_input == r.n_analysis + int(r.flow.to_frame()["n_excluded"].sum())
+    True
+    """
+    if not isinstance(spec, StudySpec):
+        spec = load_spec(spec)
+    p = prepare(spec, data)
+    methods = _methods(spec, p)
+    outcomes, t_before, t_after = _analyses(spec, p, methods)
+    bal = None
+    if p.propensity is not None:
+        from hccstudy.adjust import balance
+
+        covs = spec.covariates_with("propensity")
+        if covs:
+            adj = p.matching or p.weighting
+            ok = p.propensity.used & p.analysis[covs].notna().all(axis=1).to_numpy()
+            if ok.all():
+                bal = balance(p.analysis, TREATED, covs, adj,
+                              smd_denominator=spec.adjustment.smd_denominator,
+                              propensity=p.propensity)
+            else:  # complete-case / indicator rules: balance on the complete rows
+                bal = balance(p.analysis[ok].reset_index(drop=True), TREATED, covs,
+                              adj.weights[ok], smd_denominator=spec.adjustment.smd_denominator)
+                methods["balance"] = (f"balance on the {int(ok.sum())} rows with complete "
+                                      "PS covariates")
+    g = spec.groups.name
+    n_by_group = {lev: int((p.analysis[g] == lev).sum()) for lev in p.levels}
+    n_adj = None
+    if p.adjusted is not None:
+        wcol = IPTW_WEIGHT if IPTW_WEIGHT in p.adjusted else MATCH_WEIGHT
+        n_adj = {lev: float(p.adjusted.loc[p.adjusted[g] == lev, wcol].sum())
+                 for lev in p.levels}
+    return StudyResult(spec.title, p.flow, len(p.frame), len(p.analysis), n_by_group, n_adj,
+                       p.propensity, p.matching, p.weighting, bal, t_before, t_after,
+                       outcomes, methods, p.derivations, spec)
