@@ -7,7 +7,7 @@ Run from the repository root::
 
 Data: ``n`` patients, 3 groups, one normal covariate, cause 1 (hazard depending on
 group and covariate), a competing cause and uniform censoring; times rounded to
-0.01 (ties). Tasks: ``cuminc`` (CIF + Gray's test for both causes, 3 groups) and
+0.01 (ties; ``--digits -1`` keeps them distinct, the worst case for the cumulative sums). Tasks: ``cuminc`` (CIF + Gray's test for both causes, 3 groups) and
 ``crr`` (cause 1 on 2 group dummies + the covariate, with the sandwich variance).
 Each timing is the best of ``--repeat`` runs, wall clock, inside one process (no
 start-up or data loading). R's crr is O(n^2) (crrvv's nested loops), so it runs only
@@ -32,7 +32,7 @@ import pandas as pd
 from hccstudy.analyse.competing import cumulative_incidence, fine_gray, gray_test
 
 
-def make_data(n: int, seed: int = 1) -> pd.DataFrame:
+def make_data(n: int, seed: int = 1, digits: int = 2) -> pd.DataFrame:
     """Simulated competing-risk cohort."""
     rng = np.random.default_rng(seed)
     g = rng.integers(0, 3, n)
@@ -42,7 +42,8 @@ def make_data(n: int, seed: int = 1) -> pd.DataFrame:
     c = rng.uniform(0.0, 20.0, n)
     t = np.minimum(np.minimum(t1, t2), c)
     s = np.where(t == c, 0, np.where(t == t1, 1, 2))
-    return pd.DataFrame({"time": np.round(t, 2), "status": s, "grp": g, "x": x})
+    tt = np.round(t, digits) if digits >= 0 else t
+    return pd.DataFrame({"time": tt, "status": s, "grp": g, "x": x})
 
 
 def best(f: Callable[[], object], repeat: int) -> float:
@@ -90,13 +91,15 @@ def main() -> None:
     ap.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--crr-r-n", type=int, nargs="*", default=[2_000, 5_000])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--digits", type=int, default=2,
+                    help="round times to this many decimals (ties); -1: no rounding")
     ap.add_argument("--no-r", action="store_true")
     a = ap.parse_args()
     have_r = shutil.which("Rscript") is not None and not a.no_r
     sizes = sorted(set(a.n) | (set(a.crr_r_n) if have_r else set()))
     print(f"{'n':>8} {'task':<28} {'hccstudy s':>11} {'R s':>9} {'ratio':>7}")
     for n in sizes:
-        d = make_data(n)
+        d = make_data(n, digits=a.digits)
         gray_test(d, "time", "status", "grp")  # warm-up (imports)
         tasks = {
             "cuminc (CIF + Gray, 2 causes)": lambda d=d: (

@@ -28,6 +28,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "p_adjust": ("hccstudy.analyse.logrank", "p_adjust"),
     "cox": ("hccstudy.analyse.cox", "cox"),
     "table1": ("hccstudy.analyse.table1", "table1"),
+    "cumulative_incidence": ("hccstudy.analyse.competing", "cumulative_incidence"),
+    "gray_test": ("hccstudy.analyse.competing", "gray_test"),
+    "fine_gray": ("hccstudy.analyse.competing", "fine_gray"),
     "run": ("hccstudy.design", "run"),
     "design": ("hccstudy.design", None),
     "adjust": ("hccstudy.adjust", None),
@@ -54,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
         registry,
         validate,
     )
+    from hccstudy.analyse.competing import cumulative_incidence, fine_gray, gray_test
     from hccstudy.analyse.cox import cox
     from hccstudy.analyse.km import kaplan_meier
     from hccstudy.analyse.logrank import logrank, logrank_trend, p_adjust, pairwise_logrank

@@ -303,3 +303,87 @@ def test_predict_survival_before_first_and_after_last_event(ref_data) -> None:  
     assert list(b["strata"].unique()) == ["site=1", "site=2", "site=3"]
     with pytest.raises(InputError):
         fit.predict_survival(pd.DataFrame({"x1": [5.0]}), times=[1.0])
+
+
+# ------------------------------------------------- compiled kernels vs NumPy paths
+
+
+def _random_case(rng: np.random.Generator, n: int, *, strata: bool, weights: bool,
+                 ntimes: int) -> tuple[K.CoxData, np.ndarray]:
+    x = rng.integers(0, 4, (n, 2)).astype(float)
+    t = rng.integers(1, ntimes + 1, n).astype(float)
+    e = (rng.random(n) < 0.6).astype(float)
+    e[0] = 1.0
+    st_ = np.unique(rng.integers(0, 3, n), return_inverse=True)[1] if strata else None
+    w = rng.integers(1, 4, n).astype(float) if weights else None
+    cd = K.prepare(x, t, e, weights=w, strata=st_)
+    return cd, cd.x @ np.array([0.5, -0.3])
+
+
+def test_compiled_concordance_matches_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numba")
+    monkeypatch.setattr(K, "JIT_MIN_ROWS", 0)
+    from hccstudy.analyse._cox_concordance import concordance
+
+    rng = np.random.default_rng(7)
+    for it in range(120):
+        n = int(rng.integers(2, 50))
+        cd, lp = _random_case(rng, n, strata=it % 2 == 1, weights=it % 3 == 0,
+                              ntimes=int(rng.integers(1, 12)))
+        cl = rng.integers(0, 5, n) if it % 4 == 0 else None
+        a = concordance(cd, lp, cl, None)
+        b = concordance(cd, lp, cl, None, compiled=False)
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_compiled_concordance_threaded_size() -> None:
+    """From 1e5 rows the two kernel passes run on two threads."""
+    pytest.importorskip("numba")
+    assert K.JIT_MIN_ROWS < 120_000
+    from hccstudy.analyse._cox_concordance import concordance
+
+    rng = np.random.default_rng(8)
+    cd, lp = _random_case(rng, 120_000, strata=True, weights=False, ntimes=400)
+    lp = lp + rng.normal(size=lp.size) * 0.01  # many distinct predictors
+    np.testing.assert_allclose(concordance(cd, lp, None, None),
+                               concordance(cd, lp, None, None, compiled=False),
+                               rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("ntimes", [3, 40, 10_000])
+def test_compiled_risk_sums_match_numpy_path(ntimes: int,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numba")
+    monkeypatch.setattr(K, "JIT_MIN_ROWS", 0)
+    from hccstudy.analyse import _cox_jit
+
+    rng = np.random.default_rng(ntimes)
+    for strata in (False, True):
+        cd, lp = _random_case(rng, 3000, strata=strata, weights=True, ntimes=ntimes)
+        r = cd.w * np.exp(lp)
+        got = _cox_jit.suffix_sums(cd.x, r, cd.row_seg, cd.seg - np.arange(cd.seg.size),
+                                   cd.death_bounds_full[0::2], cd.death_bounds_full[1::2])
+        want = K._row_sums(cd, r, cd.x * r[:, None])
+        for g, w_ in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, w_, rtol=1e-10, atol=1e-10)
+        rs = K.risk_sums(cd, np.array([0.5, -0.3]))
+        mult = rng.normal(size=cd.ev_slot.size)
+        for m in (None, mult):
+            a = K.event_coefs(cd, rs, m)
+            b = K._event_coefs_numpy(cd, rs, m)
+            assert cd.efron and cd.any_tied  # the compiled path was taken
+            for f in ("c", "e", "alpha", "beta", "gamma"):
+                np.testing.assert_allclose(getattr(a, f), getattr(b, f), rtol=1e-12, atol=0)
+
+
+def test_informations_from_piece_moments_match_row_sums() -> None:
+    """Several informations at once on few distinct times use per-piece moments."""
+    rng = np.random.default_rng(3)
+    cd, _ = _random_case(rng, 3000, strata=True, weights=True, ntimes=3)
+    assert cd.piece_starts is not None
+    rs = K.risk_sums(cd, np.array([0.2, 0.1]))
+    tws = [rng.normal(size=cd.ev_slot.size) for _ in range(3)]
+    ecs = [K.event_coefs(cd, rs, tw) for tw in tws]
+    many = K.infos(cd, rs, ecs)
+    for ec, m in zip(ecs, many, strict=True):
+        np.testing.assert_allclose(m, K.infos(cd, rs, [ec])[0], rtol=1e-10, atol=1e-10)

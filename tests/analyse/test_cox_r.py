@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hccstudy.analyse import _cox_fit as K
 from hccstudy.analyse.cox import cox
 from hccstudy.errors import MonotoneLikelihoodWarning
 
@@ -52,11 +53,16 @@ CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def fits(ref_data):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module", params=["numpy", "compiled"])
+def fits(request, ref_data):  # type: ignore[no-untyped-def]
+    """Every case fitted with the NumPy kernels and with the compiled (numba) ones."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
     out = {}
-    for name, (data, formula, kw) in CASES.items():
-        out[name] = cox(ref_data(data), formula, **kw)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(K, "JIT_MIN_ROWS", 0 if request.param == "compiled" else 1 << 62)
+        for name, (data, formula, kw) in CASES.items():
+            out[name] = cox(ref_data(data), formula, **kw)
     return out
 
 

@@ -22,6 +22,21 @@ def _t5(nd: np.ndarray, rs: np.ndarray) -> np.ndarray:
         return np.where(nd > 1, 1.0 - (nd - 1.0) / (rs - 1.0), 1.0)
 
 
+def _wsum(b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sum_t b[t, i, k] w[t, k]`` (shape (G, G))."""
+    out: np.ndarray = (b * w[:, None, :]).sum(axis=0)
+    return out
+
+
+def _wcross(b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sum_{t, k} b[t, i, k] b[t, j, k] w[t, k]`` as one matrix product (no einsum loop)."""
+    ng = b.shape[1]
+    x = b.transpose(1, 0, 2).reshape(ng, -1)
+    xw = (b * w[:, None, :]).transpose(1, 0, 2).reshape(ng, -1)
+    out: np.ndarray = x @ xw.T
+    return out
+
+
 def cif_kernel(rs: np.ndarray, nd1: np.ndarray, nd2: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
     """CIF of one cause and its variance at every distinct time (as cmprsk ``cinc``).
@@ -156,10 +171,8 @@ def gray_kernel(time: np.ndarray, mcode: np.ndarray, group: np.ndarray, ng: int,
         t3b = np.where(use2, _t5(d2, rs) * skmm**2 * d2 / rs**2, 0.0)
         bb = -t4b[:, None, :] * c
     v3 = (t4a**2 * t3a).sum(axis=0) + (t4b**2 * t3b).sum(axis=0)
-    v2 = (np.einsum("tik,tk->ik", ba, t4a * t3a)
-          + np.einsum("tik,tk->ik", bb, t4b * t3b))
-    v = (np.einsum("tik,tjk,tk->ij", ba, ba, t3a)
-         + np.einsum("tik,tjk,tk->ij", bb, bb, t3b))
+    v2 = _wsum(ba, t4a * t3a) + _wsum(bb, t4b * t3b)
+    v = _wcross(ba, t3a) + _wcross(bb, t3b)
     cf = c[-1]
     v = v + (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
     k = ng - 1

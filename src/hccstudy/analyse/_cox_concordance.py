@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hccstudy.analyse import _cox_fit
 from hccstudy.analyse._cox_fit import CoxData, at_risk_cumsum, at_risk_sum
 
 __all__ = ["concordance"]
@@ -90,12 +91,13 @@ def concordance(cd: CoxData, lp: np.ndarray, cluster: np.ndarray | None,
                 entry: np.ndarray | None, *, compiled: bool = True) -> tuple[float, float]:
     """Harrell's C (higher lp = earlier event) and its standard error, as R's coxph.
 
-    Right-censored data go through the compiled kernel (:mod:`._cox_jit`);
-    (start, stop] data, or ``compiled=False``, through the vectorised dominance counts.
+    Right-censored data from ``JIT_MIN_ROWS`` rows go through the compiled kernel
+    (:mod:`._cox_jit`); others, or ``compiled=False``, through the vectorised
+    dominance counts.
     """
     if not np.any(cd.status > 0):
         return float("nan"), float("nan")
-    if compiled and not cd.has_entry:
+    if compiled and not cd.has_entry and lp.size >= _cox_fit.JIT_MIN_ROWS:
         fast = _concordance_fast(cd, lp, cluster)
         if fast is not None:
             return fast

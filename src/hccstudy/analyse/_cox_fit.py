@@ -20,6 +20,11 @@ The arithmetic follows R survival's ``coxfit6.c`` (right-censored data) and
   event times); the Efron correction for the deaths' own S2 is a second
   diagonal term. The information is then one BLAS product ``X' diag(h) X``
   minus ``A' diag(w) A`` with A the (pairs x p) matrix of weighted means.
+  It is summed in row chunks that stay in cache; several informations at once
+  (cox.zph) on data with few distinct times use per-piece second moments.
+* Right-censored data: S0, S1, D0, D1 and the per-event Efron coefficients come
+  from compiled kernels (:mod:`._cox_jit`, numba) when numba is installed,
+  else from the NumPy code below (same quantities).
 """
 
 from __future__ import annotations
@@ -88,15 +93,25 @@ def prepare(
     n, p = x.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     st = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
-    # deaths before censorings within a tied time, so each time's deaths are contiguous
-    # two stable sorts (status is 0/1: radix) instead of a 3-key lexsort
-    o1 = np.argsort(status == 0, kind="stable")
-    o2 = o1[np.argsort(time[o1], kind="stable")]
+    # deaths before censorings within a tied time, so each time's deaths are contiguous:
+    # an unstable sort by time, then a stable sort of the integer key (run of equal
+    # times, censored) that is already in order but within the runs of ties (cheap)
+    o1 = np.argsort(time)
+    if n > 1:
+        ts = time[o1]
+        key = np.empty(n, dtype=np.int64)
+        key[0] = 0
+        np.cumsum(ts[1:] != ts[:-1], out=key[1:])
+        key *= 2
+        key += status[o1] == 0
+        o2 = o1[np.argsort(key, kind="stable")]
+    else:
+        o2 = o1
     order = o2 if strata is None else o2[np.argsort(st[o2], kind="stable")]
     t = time[order]
     d = status[order].astype(float)
-    s = st[order]
-    ww = w[order]
+    s = st if strata is None else st[order]  # all zeros without strata
+    ww = w if weights is None else w[order]  # all ones without weights
     means = (w @ x) / w.sum()
     xs = np.empty((n, p), order="F")
     xf = np.asfortranarray(x)
@@ -230,8 +245,17 @@ class RiskSums:
     denom: np.ndarray  # (pairs,)
 
 
-def _jit() -> Any:
-    """The compiled kernels (:mod:`._cox_jit`), or None without numba."""
+# the compiled kernels serve data from this many rows (the NumPy code is the fallback
+# without numba and the tests' reference). They pay at every size: at n = 1e3 the
+# NumPy concordance costs more than the whole fit; loading numba costs about 0.3 s
+# once per process.
+JIT_MIN_ROWS = 0
+
+
+def _jit(n: int) -> Any:
+    """The compiled kernels (:mod:`._cox_jit`) for n rows, or None (small n, no numba)."""
+    if n < JIT_MIN_ROWS:
+        return None
     try:
         from hccstudy.analyse import _cox_jit
     except ImportError:  # pragma: no cover - numba is a dependency
@@ -247,7 +271,7 @@ def risk_sums(cd: CoxData, beta: np.ndarray) -> RiskSums:
     p = cd.x.shape[1]
     pk = cd.pair_k
     if not cd.has_entry:
-        jit = _jit()
+        jit = _jit(cd.w.size)
         if jit is not None:
             s0, s1, d0, d1 = jit.suffix_sums(cd.x, r, cd.row_seg,
                                              cd.seg - np.arange(cd.seg.size),
@@ -349,11 +373,16 @@ def event_coefs(cd: CoxData, rs: RiskSums, mult: np.ndarray | None = None) -> Ev
     """The per-event-time coefficients that turn pair sums into K x p products."""
     k = cd.ev_slot.size
     if cd.efron and cd.any_tied:
-        jit = _jit()
+        jit = _jit(cd.w.size)
         if jit is not None:
             c, e, a, b, g = jit.event_coefs(cd.pair_k, cd.pair_w, cd.pair_frac, rs.denom,
                                             mult, k)
             return EventCoefs(c=c, e=e, alpha=a, beta=b, gamma=g)
+    return _event_coefs_numpy(cd, rs, mult)
+
+
+def _event_coefs_numpy(cd: CoxData, rs: RiskSums, mult: np.ndarray | None) -> EventCoefs:
+    k = cd.ev_slot.size
     m = cd.pair_w if mult is None else cd.pair_w * mult[cd.pair_k]
     q = m / rs.denom
     q2 = q / rs.denom
@@ -448,10 +477,13 @@ def infos(cd: CoxData, rs: RiskSums, ecs: list[EventCoefs]) -> list[np.ndarray]:
         x2 = _x2h(cd.x, hs)
     out = []
     s1, d1 = rs.s1, rs.d1
+    # sum over pairs of m a a' with a = (S1 - f D1) / D: the S1 S1' part (K x p rows)
+    alphas = np.empty((s1.shape[0], len(ecs)), order="F")
+    for m, ec in enumerate(ecs):
+        alphas[:, m] = ec.alpha
+    x2 -= _x2h(s1, alphas)
     for m, ec in enumerate(ecs):
         info = x2[m]
-        # sum over pairs of m a a' with a = (S1 - f D1) / D
-        info -= (s1 * ec.alpha[:, None]).T @ s1
         if cd.efron and cd.any_tied:
             t = cd.tied
             sb = (s1[t] * ec.beta[t, None]).T @ d1[t]

@@ -1,13 +1,17 @@
 """Compiled (numba) kernels of the Cox model for right-censored data.
 
 :func:`suffix_sums`: the risk-set sums S0, S1 and the deaths' own sums D0, D1 at
-every event time in one backward pass over the sorted rows (no n x p temporary).
+every event time, one backward pass per column over the sorted rows (no n x p
+temporary; D0, D1 summed directly, not as a difference of suffix sums).
 
-:func:`counts`: the concordance counts. Rows arrive in the order of :mod:`._cox_fit` (stratum, time, deaths first) and
-are grouped in blocks of equal ``hi`` (one block per event time: its deaths,
-then the rows censored before the next event time). ``rank`` numbers the
-linear predictor within disjoint ranges per stratum (stratum-major), so one
-Fenwick tree serves all strata without a reset.
+:func:`event_coefs`: the per-event-time sums over the Efron terms, one pass.
+
+:func:`counts`: the concordance counts. Rows arrive in the order of
+:mod:`._cox_fit` (stratum, time, deaths first) and are grouped in blocks of
+equal ``hi`` (one block per event time: its deaths, then the rows censored
+before the next event time). ``rank`` numbers the linear predictor within
+disjoint ranges per stratum (stratum-major), so one Fenwick tree serves all
+strata without a reset.
 
 * Backward pass (death side): the tree holds the rows of later blocks and the
   censored rows of the current block; each death reads the weight of its
@@ -16,8 +20,10 @@ Fenwick tree serves all strata without a reset.
   (plus those of the current block for its censored rows); each row reads the
   weight of those deaths with smaller / equal lp and their total.
 
-numba is imported here only, and this module only inside the functions that use
-it, so ``import hccstudy`` stays light.
+The passes are independent and release the GIL, so from 1e5 rows they run on
+two threads. Kernels are compiled once and cached (``cache=True``, about 3 s);
+numba is imported here only, and this module only inside the functions that
+use it, so ``import hccstudy`` stays light.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit  # type: ignore[import-untyped]
+from numba import njit
 
 __all__ = ["counts", "event_coefs", "suffix_sums"]
 

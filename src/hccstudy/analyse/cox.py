@@ -104,6 +104,17 @@ class _Baseline:
 
 
 @dataclass(frozen=True)
+class _ZphParts:
+    """Aggregates of one cox.zph score test: the information, and for g(t) x the score
+    and the information blocks (p-vectors and p x p matrices, no rows)."""
+
+    imat: np.ndarray
+    u_g: np.ndarray
+    i_g: np.ndarray
+    i_gg: np.ndarray
+
+
+@dataclass(frozen=True)
 class CoxResult:
     """A fitted Cox model: aggregates only, never patient rows.
 
@@ -155,7 +166,7 @@ class CoxResult:
     means: pd.Series
     strata: tuple[str, ...]
     term_columns: dict[str, tuple[int, ...]] = field(repr=False)
-    _zph: dict[str, pd.DataFrame] = field(repr=False)
+    _zph: dict[str, _ZphParts] = field(repr=False)
     _baseline: _Baseline = field(repr=False)
     _spec: Any = field(repr=False)
     _center: np.ndarray = field(repr=False)
@@ -231,7 +242,7 @@ class CoxResult:
             raise ValueError(
                 f"ph_test({transform!r}) is not available: the fit prepared "
                 f"{sorted(self._zph)} (see cox(..., ph_transforms=))")
-        return self._zph[transform].copy()
+        return _zph_table(self._zph[transform], self.term_columns)
 
     # ---------------------------------------------------------- survival curves
     def _curves(self, xc: np.ndarray, se: bool = True) -> list[pd.DataFrame]:
@@ -457,30 +468,31 @@ def _zph_times(cd: K.CoxData, t_sorted: np.ndarray, entry: np.ndarray | None,
     return out
 
 
-def _zph_tables(cd: K.CoxData, rs: K.RiskSums, imat: np.ndarray,
-                terms: dict[str, tuple[int, ...]],
-                gks: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
-    p = imat.shape[0]
-    out: dict[str, pd.DataFrame] = {}
+def _zph_parts(cd: K.CoxData, rs: K.RiskSums, imat: np.ndarray,
+               gks: dict[str, np.ndarray]) -> dict[str, _ZphParts]:
     tws = [v for gk in gks.values() for v in (gk, gk * gk)]
     mats = K.weighted_infos(cd, rs, tws) if tws else []
-    for i, (name, gk) in enumerate(gks.items()):
-        u_g = K.weighted_score(cd, rs, gk)
-        i_g, i_gg = mats[2 * i], mats[2 * i + 1]
-        full = np.block([[imat, i_g], [i_g.T, i_gg]])
-        rows = []
-        for t, cols in terms.items():
-            kk = list(range(p)) + [p + c for c in cols]
-            u = np.concatenate((np.zeros(p), u_g[list(cols)]))
-            rows.append((t, _quad(full[np.ix_(kk, kk)], u), len(cols)))
-        u = np.concatenate((np.zeros(p), u_g))
-        rows.append(("GLOBAL", _quad(full, u), p))
-        out[name] = pd.DataFrame(
-            {"chisq": [r[1] for r in rows], "df": [r[2] for r in rows],
-             "p": [_chi2_sf(r[1], r[2]) for r in rows]},
-            index=pd.Index([r[0] for r in rows], name="term"),
-        )
-    return out
+    return {name: _ZphParts(imat=imat, u_g=K.weighted_score(cd, rs, gk), i_g=mats[2 * i],
+                            i_gg=mats[2 * i + 1])
+            for i, (name, gk) in enumerate(gks.items())}
+
+
+def _zph_table(z: _ZphParts, terms: dict[str, tuple[int, ...]]) -> pd.DataFrame:
+    """Per term and global chi-square of the score test for adding g(t) x."""
+    p = z.imat.shape[0]
+    full = np.block([[z.imat, z.i_g], [z.i_g.T, z.i_gg]])
+    rows = []
+    for t, cols in terms.items():
+        kk = list(range(p)) + [p + c for c in cols]
+        u = np.concatenate((np.zeros(p), z.u_g[list(cols)]))
+        rows.append((t, _quad(full[np.ix_(kk, kk)], u), len(cols)))
+    u = np.concatenate((np.zeros(p), z.u_g))
+    rows.append(("GLOBAL", _quad(full, u), p))
+    return pd.DataFrame(
+        {"chisq": [r[1] for r in rows], "df": [r[2] for r in rows],
+         "p": [_chi2_sf(r[1], r[2]) for r in rows]},
+        index=pd.Index([r[0] for r in rows], name="term"),
+    )
 
 
 def _quad(a: np.ndarray, u: np.ndarray) -> float:
@@ -493,15 +505,14 @@ def _quad(a: np.ndarray, u: np.ndarray) -> float:
 
 def _ph_and_baseline(cd: K.CoxData, nr: K.NewtonResult, time: np.ndarray,
                      entry: np.ndarray | None, stratified: bool,
-                     ph_transforms: Sequence[Transform],
-                     term_columns: dict[str, tuple[int, ...]]
-                     ) -> tuple[dict[str, pd.DataFrame], _Baseline]:
+                     ph_transforms: Sequence[Transform]
+                     ) -> tuple[dict[str, _ZphParts], _Baseline]:
     """cox.zph tables for the requested transforms and the baseline-hazard aggregates."""
     rs = nr.rs
     if ph_transforms:
         t_sorted = np.sort(time) if stratified else time[cd.order]
         gks = _zph_times(cd, t_sorted, entry, list(dict.fromkeys(ph_transforms)))
-        zph = _zph_tables(cd, rs, nr.info, term_columns, gks)
+        zph = _zph_parts(cd, rs, nr.info, gks)
     else:
         zph = {}
     # baseline hazard at the means (x is centred, so eta = 0 is the mean subject)
@@ -558,12 +569,13 @@ def cox(
         Default confidence level of the reported intervals.
     ph_transforms : sequence of {"km", "rank", "identity"}
         Time transforms for which :meth:`CoxResult.ph_test` is prepared (the
-        test needs the rows, which the result does not keep). Each costs about
-        one Newton iteration; pass ``()`` to skip.
+        test needs the rows, which the result does not keep: the fit keeps its
+        score and information blocks, and ``ph_test`` assembles the table). Each
+        costs about a third of a Newton iteration; pass ``()`` to skip.
     concordance : bool
-        Compute Harrell's C and its standard error (as ``coxph`` does). It is an
-        O(n log n) pass that dominates the run time for n near 1e6; ``False``
-        leaves ``concordance`` as (nan, nan).
+        Compute Harrell's C and its standard error (as ``coxph`` does): an
+        O(n log n) compiled pass (numba), run beside the cox.zph work for large
+        n; ``False`` leaves ``concordance`` as (nan, nan).
 
     Returns
     -------
@@ -704,7 +716,7 @@ def cox(
             conc = concordance_fn(cd, lp, c_codes, si.entry)
     try:
         zph, base = _ph_and_baseline(cd, nr, si.time, si.entry, s_codes is not None,
-                                     ph_transforms, design.term_columns)
+                                     ph_transforms)
     finally:
         if conc_job is not None:
             conc = conc_job.result()
