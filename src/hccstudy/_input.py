@@ -20,7 +20,7 @@ from hccstudy.errors import InputError
 
 Missing = Literal["raise", "drop"]
 
-__all__ = ["SurvivalInput", "survival_input"]
+__all__ = ["SurvivalInput", "check_time", "select_rows", "survival_input"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,49 @@ def _numeric(col: pd.Series, name: str, role: str) -> np.ndarray:
     return converted.to_numpy(dtype=float)
 
 
+def select_rows(data: pd.DataFrame, used: Sequence[str], missing: Missing = "raise"
+                ) -> tuple[pd.DataFrame, int]:
+    """The ``used`` columns of ``data`` (a new frame), applying the missing-value rule.
+
+    Returns the frame and the number of rows dropped (``missing="drop"``); raises
+    :class:`InputError` for unknown columns, missing values under ``"raise"``, or
+    no rows left.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"data must be a pandas DataFrame, not {type(data).__name__}",
+                         rule="data must be a DataFrame")
+    used = list(dict.fromkeys(used))
+    _require_columns(data, used)
+    frame = data.loc[:, used]  # a new frame (column selection copies); the caller's is untouched
+    na = frame.isna()
+    if na.to_numpy().any():
+        if missing == "raise":
+            counts = na.sum()
+            worst = counts[counts > 0]
+            parts = ", ".join(f"{c!r}: {int(k)} row(s)" for c, k in worst.items())
+            raise InputError(
+                f"missing values in {parts}; rule: no missing values in analysed columns "
+                f"(pass missing='drop' to drop those rows; the result reports how many)",
+                column=str(worst.index[0]), n_rows=int(na.any(axis=1).sum()),
+                rule="no missing values",
+            )
+        frame = frame.loc[~na.any(axis=1)]
+    if len(frame) == 0:
+        raise InputError("no rows left to analyse", rule="at least one complete row")
+    return frame, len(data) - len(frame)
+
+
+def check_time(t: np.ndarray, name: str) -> None:
+    """Raise :class:`InputError` unless every time is finite and >= 0."""
+    bad = ~np.isfinite(t) | (t < 0)
+    if bad.any():
+        raise InputError(
+            f"column {name!r} (time): {int(bad.sum())} row(s) are negative or infinite; "
+            "rule: time must be finite and >= 0",
+            column=name, n_rows=int(bad.sum()), rule="time >= 0",
+        )
+
+
 def survival_input(
     data: pd.DataFrame,
     time: str,
@@ -102,48 +145,13 @@ def survival_input(
     >>> survival_input(d, "t", "e", missing="drop").n_dropped
     1
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(f"data must be a pandas DataFrame, not {type(data).__name__}",
-                         rule="data must be a DataFrame")
     if missing not in ("raise", "drop"):
         raise InputError(f"missing must be 'raise' or 'drop', not {missing!r}",
                          rule="missing option")
-    used = [time, event]
-    if entry is not None:
-        used.append(entry)
-    if weights is not None:
-        used.append(weights)
-    for c in columns:
-        if c not in used:
-            used.append(c)
-    _require_columns(data, used)
-    frame = data.loc[:, used]  # a new frame (column selection copies); the caller's is untouched
-    na = frame.isna()
-    if na.to_numpy().any():
-        if missing == "raise":
-            counts = na.sum()
-            worst = counts[counts > 0]
-            parts = ", ".join(f"{c!r}: {int(k)} row(s)" for c, k in worst.items())
-            raise InputError(
-                f"missing values in {parts}; rule: no missing values in analysed columns "
-                f"(pass missing='drop' to drop those rows; the result reports how many)",
-                column=str(worst.index[0]), n_rows=int(na.any(axis=1).sum()),
-                rule="no missing values",
-            )
-        keep = ~na.any(axis=1)
-        frame = frame.loc[keep]
-    n_dropped = len(data) - len(frame)
-    if len(frame) == 0:
-        raise InputError("no rows left to analyse", rule="at least one complete row")
-
+    used = [time, event, *(c for c in (entry, weights) if c is not None), *columns]
+    frame, n_dropped = select_rows(data, used, missing)
     t = _numeric(frame[time], time, "time")
-    bad = ~np.isfinite(t) | (t < 0)
-    if bad.any():
-        raise InputError(
-            f"column {time!r} (time): {int(bad.sum())} row(s) are negative or infinite; "
-            "rule: time must be finite and >= 0",
-            column=time, n_rows=int(bad.sum()), rule="time >= 0",
-        )
+    check_time(t, time)
     e_col = frame[event]
     e = _numeric(e_col, event, "event")
     bad = ~np.isin(e, (0.0, 1.0))

@@ -31,9 +31,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-__all__ = ["counts", "event_coefs", "suffix_sums"]
+__all__ = ["counts", "event_coefs", "piece_pass", "suffix_sums"]
 
 
 @njit(cache=True, nogil=True)
@@ -250,3 +250,53 @@ def counts(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarray
         d = _backward(*args)
         f = fut.result()
     return (*d, *f)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _piece_pass(x: np.ndarray, w: np.ndarray, beta: np.ndarray, starts: np.ndarray
+                ) -> Any:  # pragma: no cover - compiled
+    n, p = x.shape
+    npc = starts.size
+    eta = np.empty(n)
+    r = np.empty(n)
+    v0 = np.zeros(npc)
+    v1 = np.zeros((npc, p))
+    mom = np.zeros((npc, p, p))
+    for k in prange(npc):
+        a = starts[k]
+        b = starts[k + 1] if k + 1 < npc else n
+        xi = np.empty(p)
+        acc1 = np.zeros(p)
+        acc2 = np.zeros((p, p))
+        s0 = 0.0
+        for i in range(a, b):
+            e = 0.0
+            for j in range(p):
+                xi[j] = x[i, j]
+                e += xi[j] * beta[j]
+            ri = w[i] * np.exp(e)
+            eta[i] = e
+            r[i] = ri
+            s0 += ri
+            for j in range(p):
+                rx = ri * xi[j]
+                acc1[j] += rx
+                for m in range(j, p):
+                    acc2[j, m] += rx * xi[m]
+        v0[k] = s0
+        for j in range(p):
+            v1[k, j] = acc1[j]
+            for m in range(j, p):
+                mom[k, j, m] = acc2[j, m]
+                mom[k, m, j] = acc2[j, m]
+    return eta, r, v0, v1, mom
+
+
+def piece_pass(x: np.ndarray, w: np.ndarray, beta: np.ndarray, starts: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One pass over the rows, grouped in pieces ``[starts[k], starts[k+1])``: the linear
+    predictor eta = x beta, r = w exp(eta), and per piece the sums of r, r x and r x x'."""
+    out = _piece_pass(x, np.ascontiguousarray(w, dtype=float),
+                      np.ascontiguousarray(beta, dtype=float),
+                      np.ascontiguousarray(starts, dtype=np.int64))
+    return out[0], out[1], out[2], out[3], out[4]

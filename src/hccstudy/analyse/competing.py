@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from hccstudy._input import _numeric, _require_columns
+from hccstudy._input import _numeric, _require_columns, check_time, select_rows
 from hccstudy.analyse._competing_core import cif_kernel, gray_kernel
 from hccstudy.analyse._counting import cell_counts, encode_groups, group_label
 from hccstudy.errors import InputError
@@ -61,30 +61,10 @@ def _cr_input(data: pd.DataFrame, time: str, status: str, by: str | None,
               causes: Sequence[Hashable] | None, censor_code: Hashable,
               strata: str | None = None) -> _CRInput:
     """Check competing-risk columns; status codes must be declared causes or the censor code."""
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(f"data must be a pandas DataFrame, not {type(data).__name__}",
-                         rule="data must be a DataFrame")
     used = [time, status] + [c for c in (by, strata) if c is not None]
-    _require_columns(data, used)
-    frame = data.loc[:, list(dict.fromkeys(used))]
-    na = frame.isna()
-    if na.to_numpy().any():
-        counts = na.sum()
-        worst = counts[counts > 0]
-        raise InputError(
-            "missing values in " + ", ".join(f"{c!r}: {int(k)} row(s)" for c, k in worst.items())
-            + "; rule: no missing values in analysed columns",
-            column=str(worst.index[0]), n_rows=int(na.any(axis=1).sum()),
-            rule="no missing values")
-    if len(frame) == 0:
-        raise InputError("no rows to analyse", rule="at least one row")
+    frame, _ = select_rows(data, used, "raise")
     t = _numeric(frame[time], time, "time")
-    bad = ~np.isfinite(t) | (t < 0)
-    if bad.any():
-        raise InputError(
-            f"column {time!r} (time): {int(bad.sum())} row(s) are negative or infinite; "
-            "rule: time must be finite and >= 0",
-            column=time, n_rows=int(bad.sum()), rule="time >= 0")
+    check_time(t, time)
     st = frame[status]
     is_cens = (st == censor_code).to_numpy()
     if causes is None:
