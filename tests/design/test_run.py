@@ -231,3 +231,52 @@ analyses: [{{name: t1, type: table1}}]
 """)
     assert r.n_analysis == 212 and sum(r.n_by_group.values()) == 212
     assert r.table1_before.to_frame()["variable"].tolist()[0] == "age_years"
+
+
+def test_registry_data_source(tmp_path: object) -> None:
+    """data.registry reads the registry's analysis frame (import -> spec -> survival)."""
+    from pathlib import Path
+
+    from hccstudy.registry import connect, import_file
+
+    assert isinstance(tmp_path, Path)
+    rng = np.random.default_rng(7)
+    n = 40
+    dx = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D")
+    fu = dx + pd.to_timedelta(rng.integers(30, 900, n), "D")
+    dead = rng.random(n) < 0.6
+    pd.DataFrame({
+        "patient_id": [f"S{i:03d}" for i in range(n)],
+        "sex": np.where(rng.random(n) < 0.8, "male", "female"),
+        "age_years": rng.integers(40, 80, n),
+        "diagnosis_date": dx.strftime("%Y-%m-%d"),
+        "death_date": np.where(dead, fu.strftime("%Y-%m-%d"), ""),
+        "last_followup_date": fu.strftime("%Y-%m-%d"),
+        "arm": np.where(np.arange(n) % 2 == 0, "A", "B"),
+    }).to_csv(tmp_path / "c.csv", index=False)
+    db = tmp_path / "r.db"
+    engine = connect(db)
+    import_file(engine, tmp_path / "c.csv", {"columns": {"arm": "extra.arm"}}, study="s")
+    engine.dispose()
+    r = run(f"""
+data: {{registry: {{study: s, url: "{db}"}}}}
+eligibility:
+  - {{name: adults, exclude_if: "age_years < 18", reason: "age < 18"}}
+groups: {{column: arm, reference: A}}
+endpoints:
+  - {{name: os, origin: diagnosis_date, event_date: death_date,
+     last_followup: last_followup_date}}
+analyses:
+  - {{name: km, type: km, endpoint: os}}
+""")
+    km = r.outcomes["km"]
+    assert r.n_analysis == n
+    assert int(sum(km.median()["n_events"])) == int(dead.sum())
+    with pytest.raises(hccstudy.errors.InputError, match=r"data\.registry\.study"):
+        run(f"""
+data: {{registry: {{study: nobody, url: "{db}"}}}}
+groups: {{column: arm, reference: A}}
+endpoints: [{{name: os, origin: diagnosis_date, event_date: death_date,
+             last_followup: last_followup_date}}]
+analyses: [{{name: km, type: km, endpoint: os}}]
+""")

@@ -243,6 +243,7 @@ class RiskSums:
     d0: np.ndarray  # (K,)
     d1: np.ndarray  # (K, p)
     denom: np.ndarray  # (pairs,)
+    moments: np.ndarray | None = None  # (pieces, p, p) sums of r x x' per piece, or None
 
 
 # the compiled kernels serve data from this many rows (the NumPy code is the fallback
@@ -265,13 +266,23 @@ def _jit(n: int) -> Any:
 
 def risk_sums(cd: CoxData, beta: np.ndarray) -> RiskSums:
     """S0, S1 at every event time, the deaths' own sums D0, D1, and the Efron denominators."""
-    eta = cd.x @ beta
-    r = cd.w * np.exp(eta)
     k = cd.ev_slot.size
     p = cd.x.shape[1]
     pk = cd.pair_k
     if not cd.has_entry:
         jit = _jit(cd.w.size)
+        if jit is not None and cd.piece_starts is not None:
+            # few distinct times: one fused pass for eta, r and the pieces' moments
+            eta, r, v0, v1, mom = jit.piece_pass(cd.x, cd.w, beta, cd.piece_starts)
+            c0, c1 = _suffix(v0, v1, cd.piece_seg)
+            ip = cd.ev_piece
+            ist = ip + cd.ev_stratum
+            s0, s1, d0, d1 = c0[ist], c1[ist], v0[ip], v1[ip]
+            denom = s0[pk] - cd.pair_frac * d0[pk] if cd.efron else s0[pk]
+            return RiskSums(eta=eta, r=r, s0=s0, s1=s1, d0=d0, d1=d1, denom=denom,
+                            moments=mom)
+        eta = cd.x @ beta
+        r = cd.w * np.exp(eta)
         if jit is not None:
             s0, s1, d0, d1 = jit.suffix_sums(cd.x, r, cd.row_seg,
                                              cd.seg - np.arange(cd.seg.size),
@@ -281,6 +292,8 @@ def risk_sums(cd: CoxData, beta: np.ndarray) -> RiskSums:
             s0, s1, d0, d1 = _row_sums(cd, r, cd.x * r[:, None])
         denom = s0[pk] - cd.pair_frac * d0[pk] if cd.efron else s0[pk]
         return RiskSums(eta=eta, r=r, s0=s0, s1=s1, d0=d0, d1=d1, denom=denom)
+    eta = cd.x @ beta
+    r = cd.w * np.exp(eta)
     rx = cd.x * r[:, None]
     t0 = np.zeros(cd.n_slots)
     t1 = np.zeros((cd.n_slots, p))
@@ -462,19 +475,19 @@ def _info(cd: CoxData, rs: RiskSums, ec: EventCoefs) -> np.ndarray:
 def infos(cd: CoxData, rs: RiskSums, ecs: list[EventCoefs]) -> list[np.ndarray]:
     """Information matrices for several sets of event coefficients (one pass over x)."""
     n = rs.r.size
-    hs = np.empty((n, len(ecs)), order="F")
+    ccs = np.empty((n, len(ecs)), order="F")
     for m, ec in enumerate(ecs):
-        cc = at_risk_cumsum(cd, ec.c)
+        cc = ccs[:, m]
+        cc[:] = at_risk_cumsum(cd, ec.c)
         if cd.efron and cd.any_tied:
             cc[cd.dead_rows] -= ec.e[cd.dead_k]
-        np.multiply(rs.r, cc, out=hs[:, m])
-    if len(ecs) > 1 and cd.piece_starts is not None:
-        # h / r is constant within pieces: one pass for the pieces' second moments
+    if cd.piece_starts is not None and (len(ecs) > 1 or rs.moments is not None):
+        # h / r is constant within pieces: the pieces' second moments (one pass)
         ps = cd.piece_starts
-        f = hs[ps] / rs.r[ps][:, None]
-        x2 = np.einsum("km,kab->mab", f, _piece_moments(cd.x, rs.r, ps))
+        mom = rs.moments if rs.moments is not None else _piece_moments(cd.x, rs.r, ps)
+        x2 = np.einsum("km,kab->mab", ccs[ps], mom)
     else:
-        x2 = _x2h(cd.x, hs)
+        x2 = _x2h(cd.x, ccs * rs.r[:, None])
     out = []
     s1, d1 = rs.s1, rs.d1
     # sum over pairs of m a a' with a = (S1 - f D1) / D: the S1 S1' part (K x p rows)

@@ -252,12 +252,12 @@ def counts(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarray
     return (*d, *f)
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, fastmath=True)
 def _piece_pass(x: np.ndarray, w: np.ndarray, beta: np.ndarray, starts: np.ndarray
                 ) -> Any:  # pragma: no cover - compiled
     n, p = x.shape
     npc = starts.size
-    eta = np.empty(n)
+    eta = np.zeros(n)
     r = np.empty(n)
     v0 = np.zeros(npc)
     v1 = np.zeros((npc, p))
@@ -265,30 +265,30 @@ def _piece_pass(x: np.ndarray, w: np.ndarray, beta: np.ndarray, starts: np.ndarr
     for k in prange(npc):
         a = starts[k]
         b = starts[k + 1] if k + 1 < npc else n
-        xi = np.empty(p)
-        acc1 = np.zeros(p)
-        acc2 = np.zeros((p, p))
+        for j in range(p):  # column by column: contiguous in an F-ordered x
+            bj = beta[j]
+            for i in range(a, b):
+                eta[i] += x[i, j] * bj
         s0 = 0.0
         for i in range(a, b):
-            e = 0.0
-            for j in range(p):
-                xi[j] = x[i, j]
-                e += xi[j] * beta[j]
-            ri = w[i] * np.exp(e)
-            eta[i] = e
+            ri = w[i] * np.exp(eta[i])
             r[i] = ri
             s0 += ri
-            for j in range(p):
-                rx = ri * xi[j]
-                acc1[j] += rx
-                for m in range(j, p):
-                    acc2[j, m] += rx * xi[m]
         v0[k] = s0
+        rx = np.empty(b - a)
         for j in range(p):
-            v1[k, j] = acc1[j]
+            t = 0.0
+            for i in range(a, b):
+                q = r[i] * x[i, j]
+                rx[i - a] = q
+                t += q
+            v1[k, j] = t
             for m in range(j, p):
-                mom[k, j, m] = acc2[j, m]
-                mom[k, m, j] = acc2[j, m]
+                t = 0.0
+                for i in range(a, b):
+                    t += rx[i - a] * x[i, m]
+                mom[k, j, m] = t
+                mom[k, m, j] = t
     return eta, r, v0, v1, mom
 
 

@@ -178,6 +178,20 @@ def _read_file(spec: StudySpec, path: str, mapping: str | None) -> pd.DataFrame:
     return out
 
 
+def _read_registry(spec: StudySpec, study: str, url: str | None) -> pd.DataFrame:
+    """The registry's one-row-per-patient analysis frame of ``study``."""
+    from hccstudy.registry import analysis_frame, connect
+
+    engine = connect(url)
+    try:
+        frame = analysis_frame(engine, study)
+    finally:
+        engine.dispose()
+    if frame.empty:
+        raise spec.error("data.registry.study", f"the registry has no patients in study {study!r}")
+    return frame
+
+
 def _load(spec: StudySpec, data: pd.DataFrame | Mapping[str, pd.DataFrame] | None
           ) -> tuple[pd.DataFrame, str | None]:
     ds = spec.data
@@ -187,8 +201,11 @@ def _load(spec: StudySpec, data: pd.DataFrame | Mapping[str, pd.DataFrame] | Non
             data = {s.name: _read_file(spec, s.path, s.mapping) for s in ds.sources}
         elif ds.path is not None:
             data = _read_file(spec, ds.path, ds.mapping)
+        elif ds.registry is not None:
+            data = _read_registry(spec, ds.registry.study, ds.registry.url)
         else:
-            raise spec.error("data", "no data: give data.path / data.sources or pass a frame "
+            raise spec.error("data", "no data: give data.path / data.sources / data.registry "
+                             "or pass a frame "
                              "to run(spec, data)")
     if isinstance(data, Mapping):
         src_col = src_col or "source"

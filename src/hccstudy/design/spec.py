@@ -64,14 +64,24 @@ class SourceFile(_Model):
     mapping: str | None = Field(default=None, description="Mapping YAML for hccstudy.io.read.")
 
 
+class RegistrySource(_Model):
+    """A study extract from the registry database (``hccstudy.registry``)."""
+
+    study: str = Field(description="Study (cohort) name in the registry.")
+    url: str | None = Field(default=None, description="Registry URL or SQLite file; default "
+        "$HCCSTUDY_REGISTRY_URL or ./hccstudy-registry.sqlite.")
+
+
 class DataSpec(_Model):
-    """Where the data come from: files, or a frame passed to ``run(spec, data)``."""
+    """Where the data come from: files, the registry, or a frame passed to ``run(spec, data)``."""
 
     path: str | None = Field(default=None, description="One data file (relative to the spec file).")
     mapping: str | None = Field(default=None, description="Mapping YAML for hccstudy.io.read.")
     sources: list[SourceFile] = Field(
         default_factory=list, description="Several source files, stacked; the source name "
         "goes to `source_column`.")
+    registry: RegistrySource | None = Field(default=None, description="Read the analysis frame "
+        "(patients + baseline + first treatment) of a registry study instead of a file.")
     reader: Literal["hccstudy", "table"] = Field(default="hccstudy", description="'hccstudy': hccstudy.io.read, one-row-per-patient tables "
         "merged on patient_id; 'table': an analysis-ready flat file read as is.")
     source_column: str | None = Field(default=None, description="Column naming the source data set of each row (the flow is "
@@ -79,8 +89,8 @@ class DataSpec(_Model):
 
     @model_validator(mode="after")
     def _one_kind(self) -> DataSpec:
-        if self.path is not None and self.sources:
-            raise ValueError("give either 'path' or 'sources', not both")
+        if sum((self.path is not None, bool(self.sources), self.registry is not None)) > 1:
+            raise ValueError("give one of 'path', 'sources' or 'registry'")
         return self
 
 
