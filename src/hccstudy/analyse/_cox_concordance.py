@@ -190,7 +190,12 @@ def _concordance_fast(cd: CoxData, lp: np.ndarray, cluster: np.ndarray | None
         return None
     w = cd.w
     dead_b = cd.status > 0
-    rank, nrank = _stratum_ranks(cd, lp)
+    if np.all(np.isfinite(lp)):
+        from hccstudy.analyse._cox_jit import dense_ranks
+
+        rank, nrank = dense_ranks(lp, cd.row_seg)  # radix sort, O(n)
+    else:
+        rank, nrank = _stratum_ranks(cd, lp)
     bstrat = np.searchsorted(cd.row_seg, cd.hi_starts, side="right") - 1
     d_less, d_eq, d_tot, p_less, p_eq, p_tot = counts(rank, w, dead_b, cd.hi_starts, bstrat,
                                                       nrank)

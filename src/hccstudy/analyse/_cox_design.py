@@ -118,9 +118,12 @@ def build_design(data: pd.DataFrame, formula: str) -> Design:
     """Model matrix without intercept; raises InputError for constant columns."""
     plain = _plain_terms(data, formula)
     if plain is not None:
-        x = np.empty((len(data), len(plain)), order="F")
-        for j, c in enumerate(plain):
-            x[:, j] = data[c].to_numpy(dtype=float)
+        # one conversion of the columns (C or F order, whichever the frame's blocks give)
+        x = data.loc[:, list(plain)].to_numpy(dtype=float)
+        if x.shape != (len(data), len(plain)):  # pragma: no cover - duplicate column names
+            x = np.empty((len(data), len(plain)), order="F")
+            for j, c in enumerate(plain):
+                x[:, j] = data[c].to_numpy(dtype=float)
         _check_constant(x, plain)
         return Design(x=x, columns=plain, term_columns={c: (j,) for j, c in enumerate(plain)},
                       spec=PlainSpec(plain))
@@ -151,7 +154,12 @@ def build_design(data: pd.DataFrame, formula: str) -> Design:
 
 
 def _check_constant(x: np.ndarray, names: Sequence[str]) -> None:
-    const = [names[j] for j in range(x.shape[1]) if x.shape[0] and np.ptp(x[:, j]) == 0]
+    if not x.shape[0]:
+        return
+    # a column that varies within its first rows needs no full pass
+    head = x[:1024]
+    maybe = np.flatnonzero(np.all(head == head[0], axis=0))
+    const = [names[int(j)] for j in maybe if np.ptp(x[:, j]) == 0]
     if const:
         raise InputError(
             f"covariate(s) {const!r} are constant in the analysed rows; rule: every covariate "

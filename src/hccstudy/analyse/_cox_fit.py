@@ -94,19 +94,22 @@ def prepare(
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     st = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
     # deaths before censorings within a tied time, so each time's deaths are contiguous:
-    # an unstable sort by time, then a stable sort of the integer key (run of equal
-    # times, censored) that is already in order but within the runs of ties (cheap)
-    o1 = np.argsort(time)
-    if n > 1:
-        ts = time[o1]
-        key = np.empty(n, dtype=np.int64)
-        key[0] = 0
-        np.cumsum(ts[1:] != ts[:-1], out=key[1:])
-        key *= 2
-        key += status[o1] == 0
-        o2 = o1[np.argsort(key, kind="stable")]
-    else:
-        o2 = o1
+    # on a grid of few distinct times one radix sort; else an unstable sort by time, then
+    # a stable sort of the integer key (run of equal times, censored) that is already in
+    # order but within the runs of ties (cheap)
+    o2 = _grid_order(time, status)
+    if o2 is None:
+        o1 = np.argsort(time)
+        if n > 1:
+            ts = time[o1]
+            key = np.empty(n, dtype=np.int64)
+            key[0] = 0
+            np.cumsum(ts[1:] != ts[:-1], out=key[1:])
+            key *= 2
+            key += status[o1] == 0
+            o2 = o1[np.argsort(key, kind="stable")]
+        else:
+            o2 = o1
     order = o2 if strata is None else o2[np.argsort(st[o2], kind="stable")]
     t = time[order]
     d = status[order].astype(float)
@@ -114,11 +117,18 @@ def prepare(
     ww = w if weights is None else w[order]  # all ones without weights
     means = (w @ x) / w.sum()
     xs = np.empty((n, p), order="F")
-    xf = np.asfortranarray(x)
-    for j in range(p):
-        col = xs[:, j]
-        np.take(xf[:, j], order, out=col)
-        col -= means[j]
+    if x.flags.c_contiguous and p > 1:
+        # rows are contiguous: gather rows in blocks, centre, transpose into F order
+        blk = 1 << 16
+        for a in range(0, n, blk):
+            rows = np.take(x, order[a : a + blk], axis=0)
+            np.subtract(rows, means, out=xs[a : a + blk])
+    else:
+        xf = np.asfortranarray(x)
+        for j in range(p):
+            col = xs[:, j]
+            np.take(xf[:, j], order, out=col)
+            col -= means[j]
     is_dead = d > 0
     # event keys: (stratum, time) of deaths, unique, in sorted order
     ev_s_all = s[is_dead]
@@ -210,6 +220,27 @@ def prepare(
     )
 
 
+def _grid_order(time: np.ndarray, status: np.ndarray) -> np.ndarray | None:
+    """Rows sorted by time, deaths first within a time, when the times lie on a 1/k grid
+    with few distinct values (e.g. rounded to 0.1 month): a radix sort of 16-bit keys
+    (O(n)). None otherwise."""
+    n = time.size
+    if n < 2:
+        return None
+    head = time[:256]
+    if not any(np.array_equal(np.rint(head * k) / k, head) for k in (1.0, 10.0, 100.0, 1000.0)):
+        return None
+    from hccstudy.analyse._counting import encode_times
+
+    uniq, codes = encode_times(time)
+    if 2 * uniq.size > np.iinfo(np.uint16).max:
+        return None
+    key = codes.astype(np.uint16)
+    key *= 2
+    key += status == 0
+    return np.argsort(key, kind="stable")  # radix sort for 16-bit keys
+
+
 def _rev_excl(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """Within each segment, out[j] = sum of a[j+1 : end]  (a is 1-d or 2-d along axis 0)."""
     out = np.empty_like(a)
@@ -243,7 +274,6 @@ class RiskSums:
     d0: np.ndarray  # (K,)
     d1: np.ndarray  # (K, p)
     denom: np.ndarray  # (pairs,)
-    moments: np.ndarray | None = None  # (pieces, p, p) sums of r x x' per piece, or None
 
 
 # the compiled kernels serve data from this many rows (the NumPy code is the fallback
@@ -266,23 +296,12 @@ def _jit(n: int) -> Any:
 
 def risk_sums(cd: CoxData, beta: np.ndarray) -> RiskSums:
     """S0, S1 at every event time, the deaths' own sums D0, D1, and the Efron denominators."""
+    eta = cd.x @ beta
+    r = cd.w * np.exp(eta)
     k = cd.ev_slot.size
     p = cd.x.shape[1]
-    pk = cd.pair_k
     if not cd.has_entry:
         jit = _jit(cd.w.size)
-        if jit is not None and cd.piece_starts is not None:
-            # few distinct times: one fused pass for eta, r and the pieces' moments
-            eta, r, v0, v1, mom = jit.piece_pass(cd.x, cd.w, beta, cd.piece_starts)
-            c0, c1 = _suffix(v0, v1, cd.piece_seg)
-            ip = cd.ev_piece
-            ist = ip + cd.ev_stratum
-            s0, s1, d0, d1 = c0[ist], c1[ist], v0[ip], v1[ip]
-            denom = s0[pk] - cd.pair_frac * d0[pk] if cd.efron else s0[pk]
-            return RiskSums(eta=eta, r=r, s0=s0, s1=s1, d0=d0, d1=d1, denom=denom,
-                            moments=mom)
-        eta = cd.x @ beta
-        r = cd.w * np.exp(eta)
         if jit is not None:
             s0, s1, d0, d1 = jit.suffix_sums(cd.x, r, cd.row_seg,
                                              cd.seg - np.arange(cd.seg.size),
@@ -290,10 +309,8 @@ def risk_sums(cd: CoxData, beta: np.ndarray) -> RiskSums:
                                              cd.death_bounds_full[1::2])
         else:  # pragma: no cover - numba is a dependency
             s0, s1, d0, d1 = _row_sums(cd, r, cd.x * r[:, None])
-        denom = s0[pk] - cd.pair_frac * d0[pk] if cd.efron else s0[pk]
+        denom = _denom(cd, s0, d0)
         return RiskSums(eta=eta, r=r, s0=s0, s1=s1, d0=d0, d1=d1, denom=denom)
-    eta = cd.x @ beta
-    r = cd.w * np.exp(eta)
     rx = cd.x * r[:, None]
     t0 = np.zeros(cd.n_slots)
     t1 = np.zeros((cd.n_slots, p))
@@ -313,8 +330,17 @@ def risk_sums(cd: CoxData, beta: np.ndarray) -> RiskSums:
     else:
         d0 = np.zeros(0)
         d1 = np.zeros((0, p))
-    denom = s0[pk] - cd.pair_frac * d0[pk] if cd.efron else s0[pk]
+    denom = _denom(cd, s0, d0)
     return RiskSums(eta=eta, r=r, s0=s0, s1=s1, d0=d0, d1=d1, denom=denom)
+
+
+def _denom(cd: CoxData, s0: np.ndarray, d0: np.ndarray) -> np.ndarray:
+    """The Efron (or Breslow) denominator of every pair; S0 itself when every pair is the
+    only one of its event time (Breslow, or no tied deaths: f = 0)."""
+    if not cd.efron or not cd.any_tied:
+        return s0
+    pk = cd.pair_k
+    return np.asarray(s0[pk] - cd.pair_frac * d0[pk])
 
 
 def _suffix(v0: np.ndarray, v1: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -433,16 +459,23 @@ def loglik_score_info(
     else:
         wx = _dead_wx(cd, tw)
     # sum over pairs of m * a_l = sum_k c_k S1_k - e_k D1_k
-    score = wx - (cu.c @ rs.s1 - cu.e @ rs.d1)
+    score = wx - _pair_mean_sum(cd, rs, cu)
     ci = cu if tw2 is tw else event_coefs(cd, rs, tw2)
     info = _info(cd, rs, ci)
     return loglik, score, info
 
 
+def _pair_mean_sum(cd: CoxData, rs: RiskSums, cu: EventCoefs) -> np.ndarray:
+    """Sum over pairs of m a_l = sum_k c_k S1_k - e_k D1_k (e = 0 without tied deaths)."""
+    if cd.efron and cd.any_tied:
+        return np.asarray(cu.c @ rs.s1 - cu.e @ rs.d1)
+    return np.asarray(cu.c @ rs.s1)
+
+
 def weighted_score(cd: CoxData, rs: RiskSums, tw: np.ndarray) -> np.ndarray:
     """Score with event time k weighted by tw[k] (zph1.c's u[p:])."""
     cu = event_coefs(cd, rs, tw)
-    return np.asarray(_dead_wx(cd, tw) - (cu.c @ rs.s1 - cu.e @ rs.d1))
+    return np.asarray(_dead_wx(cd, tw) - _pair_mean_sum(cd, rs, cu))
 
 
 def _dead_wx(cd: CoxData, tw: np.ndarray) -> np.ndarray:
@@ -475,19 +508,19 @@ def _info(cd: CoxData, rs: RiskSums, ec: EventCoefs) -> np.ndarray:
 def infos(cd: CoxData, rs: RiskSums, ecs: list[EventCoefs]) -> list[np.ndarray]:
     """Information matrices for several sets of event coefficients (one pass over x)."""
     n = rs.r.size
-    ccs = np.empty((n, len(ecs)), order="F")
+    hs = np.empty((n, len(ecs)), order="F")
     for m, ec in enumerate(ecs):
-        cc = ccs[:, m]
-        cc[:] = at_risk_cumsum(cd, ec.c)
+        cc = at_risk_cumsum(cd, ec.c)
         if cd.efron and cd.any_tied:
             cc[cd.dead_rows] -= ec.e[cd.dead_k]
-    if cd.piece_starts is not None and (len(ecs) > 1 or rs.moments is not None):
-        # h / r is constant within pieces: the pieces' second moments (one pass)
+        np.multiply(rs.r, cc, out=hs[:, m])
+    if len(ecs) > 1 and cd.piece_starts is not None:
+        # h / r is constant within pieces: one pass for the pieces' second moments
         ps = cd.piece_starts
-        mom = rs.moments if rs.moments is not None else _piece_moments(cd.x, rs.r, ps)
-        x2 = np.einsum("km,kab->mab", ccs[ps], mom)
+        f = hs[ps] / rs.r[ps][:, None]
+        x2 = np.einsum("km,kab->mab", f, _piece_moments(cd.x, rs.r, ps))
     else:
-        x2 = _x2h(cd.x, ccs * rs.r[:, None])
+        x2 = _x2h(cd.x, hs)
     out = []
     s1, d1 = rs.s1, rs.d1
     # sum over pairs of m a a' with a = (S1 - f D1) / D: the S1 S1' part (K x p rows)

@@ -21,19 +21,22 @@ strata without a reset.
   weight of those deaths with smaller / equal lp and their total.
 
 The passes are independent and release the GIL, so from 1e5 rows they run on
-two threads. Kernels are compiled once and cached (``cache=True``, about 3 s);
+two threads when more than two cores are available (on two, the caller's cox.zph
+work runs beside them). :func:`suffix_sums` runs its columns on numba's threads;
+:func:`dense_ranks` ranks the linear predictor by a radix sort. Kernels are compiled once and cached (``cache=True``, about 3 s);
 numba is imported here only, and this module only inside the functions that
 use it, so ``import hccstudy`` stays light.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["counts", "event_coefs", "piece_pass", "suffix_sums"]
+__all__ = ["counts", "dense_ranks", "event_coefs", "suffix_sums"]
 
 
 @njit(cache=True, nogil=True)
@@ -97,19 +100,20 @@ def _suffix_col(v: np.ndarray, r: np.ndarray, use_r: bool, row_seg: np.ndarray,
             d[k] = dd
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _suffix_sums(x: np.ndarray, r: np.ndarray, row_seg: np.ndarray, ev_seg: np.ndarray,
                  ds: np.ndarray, de: np.ndarray) -> Any:  # pragma: no cover - compiled
     p = x.shape[1]
     k_ = ds.size
-    s0 = np.empty(k_)
-    d0 = np.empty(k_)
-    s1 = np.empty((p, k_))  # transposed: each column's pass writes contiguously
-    d1 = np.empty((p, k_))
-    _suffix_col(r, r, False, row_seg, ev_seg, ds, de, s0, d0)
-    for q in range(p):  # column by column: contiguous reads of an F-ordered x
-        _suffix_col(x[:, q], r, True, row_seg, ev_seg, ds, de, s1[q], d1[q])
-    return s0, s1.T, d0, d1.T
+    # row 0: S0, D0; row q + 1: column q of S1, D1 (each pass writes contiguously)
+    s = np.empty((p + 1, k_))
+    d = np.empty((p + 1, k_))
+    for q in prange(p + 1):  # column by column (threads): contiguous reads of an F-ordered x
+        if q == 0:
+            _suffix_col(r, r, False, row_seg, ev_seg, ds, de, s[0], d[0])
+        else:
+            _suffix_col(x[:, q - 1], r, True, row_seg, ev_seg, ds, de, s[q], d[q])
+    return s[0], s[1:].T, d[0], d[1:].T
 
 
 def suffix_sums(x: np.ndarray, r: np.ndarray, row_seg: np.ndarray, ev_seg: np.ndarray,
@@ -230,6 +234,13 @@ def _forward(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarr
     return p_less, p_eq, p_tot
 
 
+def _n_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def counts(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarray,
            bstrat: np.ndarray, nrank: int) -> tuple[np.ndarray, ...]:
     """Per row: (d_less, d_eq, d_tot), the weight of its partners with smaller, equal, any
@@ -240,7 +251,8 @@ def counts(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarray
             np.ascontiguousarray(dead, dtype=np.bool_),
             np.ascontiguousarray(starts, dtype=np.int64),
             np.ascontiguousarray(bstrat, dtype=np.int64), int(nrank))
-    if rank.size < 100_000:
+    # on two cores or fewer the caller's own work (cox.zph, beside this) takes the other
+    if rank.size < 100_000 or _n_cpus() <= 2:
         return (*_backward(*args), *_forward(*args))
     # the passes are independent and release the GIL: run them side by side
     from concurrent.futures import ThreadPoolExecutor
@@ -252,51 +264,64 @@ def counts(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarray
     return (*d, *f)
 
 
-@njit(cache=True, nogil=True, parallel=True, fastmath=True)
-def _piece_pass(x: np.ndarray, w: np.ndarray, beta: np.ndarray, starts: np.ndarray
-                ) -> Any:  # pragma: no cover - compiled
-    n, p = x.shape
-    npc = starts.size
-    eta = np.zeros(n)
-    r = np.empty(n)
-    v0 = np.zeros(npc)
-    v1 = np.zeros((npc, p))
-    mom = np.zeros((npc, p, p))
-    for k in prange(npc):
-        a = starts[k]
-        b = starts[k + 1] if k + 1 < npc else n
-        for j in range(p):  # column by column: contiguous in an F-ordered x
-            bj = beta[j]
+@njit(cache=True, nogil=True)
+def _dense_ranks(v: np.ndarray, seg: np.ndarray) -> Any:  # pragma: no cover - compiled
+    n = v.size
+    key = (v + 0.0).view(np.uint64)  # a copy; -0.0 + 0.0 = 0.0: equal values, equal keys
+    top = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        k = key[i]
+        key[i] = ~k if k & top else k | top  # unsigned order = float order
+    rank = np.empty(n, dtype=np.int64)
+    k2 = np.empty(n, dtype=np.uint64)
+    i1 = np.arange(n)
+    i2 = np.empty(n, dtype=np.int64)
+    cnt = np.zeros((8, 257), dtype=np.int64)
+    mask = np.uint64(255)
+    off = 0
+    for j in range(seg.size - 1):
+        a = seg[j]
+        b = seg[j + 1]
+        if b <= a:
+            continue
+        m = b - a
+        cnt[:] = 0
+        for i in range(a, b):  # the histograms of all passes in one read
+            k = key[i]
+            for q in range(8):
+                cnt[q, ((k >> np.uint64(8 * q)) & mask) + 1] += 1
+        src_k, src_i, dst_k, dst_i = key, i1, k2, i2
+        for q in range(8):  # LSD radix sort, 8 bits a pass, within [a, b)
+            c = cnt[q]
+            if c[1:].max() == m:  # one bucket: the pass keeps the order
+                continue
+            c[0] = a
+            for t in range(256):
+                c[t + 1] += c[t]
+            shift = np.uint64(8 * q)
             for i in range(a, b):
-                eta[i] += x[i, j] * bj
-        s0 = 0.0
-        for i in range(a, b):
-            ri = w[i] * np.exp(eta[i])
-            r[i] = ri
-            s0 += ri
-        v0[k] = s0
-        rx = np.empty(b - a)
-        for j in range(p):
-            t = 0.0
-            for i in range(a, b):
-                q = r[i] * x[i, j]
-                rx[i - a] = q
-                t += q
-            v1[k, j] = t
-            for m in range(j, p):
-                t = 0.0
-                for i in range(a, b):
-                    t += rx[i - a] * x[i, m]
-                mom[k, j, m] = t
-                mom[k, m, j] = t
-    return eta, r, v0, v1, mom
+                kk = src_k[i]
+                d = (kk >> shift) & mask
+                pos = c[d]
+                c[d] = pos + 1
+                dst_k[pos] = kk
+                dst_i[pos] = src_i[i]
+            src_k, src_i, dst_k, dst_i = dst_k, dst_i, src_k, src_i
+        r = off
+        rank[src_i[a]] = r
+        for i in range(a + 1, b):
+            if src_k[i] != src_k[i - 1]:
+                r += 1
+            rank[src_i[i]] = r
+        off = r + 1
+    return rank, off
 
 
-def piece_pass(x: np.ndarray, w: np.ndarray, beta: np.ndarray, starts: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One pass over the rows, grouped in pieces ``[starts[k], starts[k+1])``: the linear
-    predictor eta = x beta, r = w exp(eta), and per piece the sums of r, r x and r x x'."""
-    out = _piece_pass(x, np.ascontiguousarray(w, dtype=float),
-                      np.ascontiguousarray(beta, dtype=float),
-                      np.ascontiguousarray(starts, dtype=np.int64))
-    return out[0], out[1], out[2], out[3], out[4]
+def dense_ranks(v: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense ranks of the finite values ``v`` (equal values, equal rank) within each segment
+    ``[seg[j], seg[j+1])``, in disjoint increasing ranges per segment; and the number of
+    ranks. A radix sort of the values' bit patterns (O(n))."""
+    rank, nrank = _dense_ranks(np.ascontiguousarray(v, dtype=float),
+                               np.ascontiguousarray(seg, dtype=np.int64))
+    return rank, int(nrank)
+

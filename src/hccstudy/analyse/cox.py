@@ -448,9 +448,14 @@ def _zph_times(cd: K.CoxData, t_sorted: np.ndarray, entry: np.ndarray | None,
     for tr in transforms:
         if tr == "km":
             # pooled over strata: the distinct event times and their deaths
-            ut, inv = np.unique(ev_t, return_inverse=True)
-            nev = np.bincount(inv, weights=nd, minlength=ut.size)
-            nrisk = (n - np.searchsorted(t_sorted, ut, side="left")).astype(float)
+            if ev_t.size < 2 or bool(np.all(ev_t[1:] > ev_t[:-1])):  # sorted, distinct
+                ut, inv = ev_t, np.arange(ev_t.size)
+                nev = nd
+                nrisk = (n - lo).astype(float)
+            else:  # strata: times repeat across strata
+                ut, inv = np.unique(ev_t, return_inverse=True)
+                nev = np.bincount(inv, weights=nd, minlength=ut.size)
+                nrisk = (n - np.searchsorted(t_sorted, ut, side="left")).astype(float)
             if entry is not None:
                 # at risk iff entry < t <= stop: remove rows whose entry is >= t
                 nrisk = nrisk - (entry.size - np.searchsorted(np.sort(entry), ut, side="left"))
@@ -501,6 +506,23 @@ def _quad(a: np.ndarray, u: np.ndarray) -> float:
         return float(u @ np.linalg.solve(a, u))
     except np.linalg.LinAlgError:
         return float("nan")
+
+
+def _all_unit(a: np.ndarray) -> bool:
+    return bool(np.all((a == 0.0) | (np.abs(a) == 1.0)))
+
+
+def _unit_columns(x: np.ndarray) -> np.ndarray:
+    """Per column: whether every value is -1, 0 or 1 (only columns whose head is)."""
+    out = np.zeros(x.shape[1], dtype=bool)
+    head = x[:1024]
+    cand = np.flatnonzero(np.all((head == 0.0) | (np.abs(head) == 1.0), axis=0))
+    if cand.size and not x.flags.f_contiguous and _all_unit(x[:, cand]):  # rows: at once
+        out[cand] = True
+    else:
+        for j in cand:
+            out[j] = _all_unit(x[:, j])
+    return out
 
 
 def _ph_and_baseline(cd: K.CoxData, nr: K.NewtonResult, time: np.ndarray,
@@ -723,7 +745,7 @@ def cox(
     idx = list(names)
     # R (coxph nocenter = c(-1, 0, 1)) reports mean 0 for columns with values in {-1, 0, 1};
     # survfit's default curve uses those means.
-    zero_one = np.all(np.isin(design.x, (-1.0, 0.0, 1.0)), axis=0)
+    zero_one = _unit_columns(design.x)
     return CoxResult(
         terms=tuple(names),
         coef=pd.Series(beta, index=idx, name="coef"),
