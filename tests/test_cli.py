@@ -48,6 +48,8 @@ def test_validate_import_export_round_trip(tmp_path) -> None:
     pats = pd.read_parquet(out / "patients.parquet")
     assert len(pats) == 2
     assert not pats["patient_id"].isin(["P1", "P2"]).any()
+    frame = pd.read_parquet(out / "analysis_frame.parquet")
+    assert len(frame) == 2 and not frame["patient_id"].isin(["P1", "P2"]).any()
 
 
 def test_validate_reports_errors_with_exit_1(tmp_path) -> None:

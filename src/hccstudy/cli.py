@@ -144,15 +144,18 @@ def export(
     ] = None,
     db: Annotated[str | None, typer.Option(help="Registry URL or SQLite file.")] = None,
 ) -> None:
-    """Export a study extract from the registry, one Parquet file per table.
+    """Export a study extract from the registry: one Parquet file per table, plus
+    ``analysis_frame.parquet`` (one row per patient: patients + baseline + first treatment).
 
     Example: ``hccstudy export ccrt -o extract/ --salt "$SALT"``
     """
-    from hccstudy.registry import connect, export_parquet
+    from hccstudy.registry import analysis_frame, connect, export_parquet
 
     engine = connect(db)
     try:
         paths = export_parquet(engine, study, out, salt=salt)
+        analysis_frame(engine, study, salt=salt).to_parquet(
+            out / "analysis_frame.parquet", index=False)
     finally:
         engine.dispose()
     kind = "de-identified" if salt else "identified (pass --salt to de-identify)"
