@@ -154,14 +154,9 @@ def ajcc8_t(n_tumours: int | None, max_diam_cm: float | None, vascular_invasion:
     return "T3" if size > 5.0 else "T2"
 
 
-def ajcc7_stage(t: str | None, n: int | None, m: int | None) -> str | None:
-    """AJCC 7th stage: I T1; II T2; IIIA T3a; IIIB T3b; IIIC T4 (all N0M0); IVA N1M0; IVB M1.
-
-    Examples
-    --------
-    >>> ajcc7_stage("T3b", 0, 0), ajcc7_stage("T1", 1, 0)
-    ('IIIB', 'IVA')
-    """
+def _ajcc_stage(t: str | None, n: int | None, m: int | None,
+                by_t: dict[str, str]) -> str | None:
+    """AJCC stage: IVB if M1, IVA if N1M0, else the N0M0 stage of the T category."""
     if m == 1:
         return "IVB"
     if m is None:
@@ -170,7 +165,19 @@ def ajcc7_stage(t: str | None, n: int | None, m: int | None) -> str | None:
         return "IVA"
     if n is None or t is None:
         return None
-    return {"T1": "I", "T2": "II", "T3a": "IIIA", "T3b": "IIIB", "T4": "IIIC"}[t]
+    return by_t[t]
+
+
+def ajcc7_stage(t: str | None, n: int | None, m: int | None) -> str | None:
+    """AJCC 7th stage: I T1; II T2; IIIA T3a; IIIB T3b; IIIC T4 (all N0M0); IVA N1M0; IVB M1.
+
+    Examples
+    --------
+    >>> ajcc7_stage("T3b", 0, 0), ajcc7_stage("T1", 1, 0)
+    ('IIIB', 'IVA')
+    """
+    return _ajcc_stage(t, n, m, {"T1": "I", "T2": "II", "T3a": "IIIA", "T3b": "IIIB",
+                                 "T4": "IIIC"})
 
 
 def ajcc8_stage(t: str | None, n: int | None, m: int | None) -> str | None:
@@ -181,15 +188,8 @@ def ajcc8_stage(t: str | None, n: int | None, m: int | None) -> str | None:
     >>> ajcc8_stage("T4", 0, 0), ajcc8_stage("T1a", 0, 1)
     ('IIIB', 'IVB')
     """
-    if m == 1:
-        return "IVB"
-    if m is None:
-        return None
-    if n == 1:
-        return "IVA"
-    if n is None or t is None:
-        return None
-    return {"T1a": "IA", "T1b": "IB", "T2": "II", "T3": "IIIA", "T4": "IIIB"}[t]
+    return _ajcc_stage(t, n, m, {"T1a": "IA", "T1b": "IB", "T2": "II", "T3": "IIIA",
+                                 "T4": "IIIB"})
 
 
 def tnm_frame(
