@@ -1,7 +1,7 @@
 #!/usr/bin/env Rscript
 # Reference values from R for the hccstudy test suite.
 #
-# Run from the repository root:  Rscript tests/reference/generate_r.R
+# Run from the repository root:  Rscript tests/reference/generate_r.R [script.R ...]
 # Needs: r-base-core r-cran-survival r-cran-jsonlite (Debian packages).
 # Writes the input data sets to tests/reference/data/*.csv and the R results to
 # tests/reference/json/*.json. The tests read only those files, so CI needs no R.
@@ -32,7 +32,10 @@ write_data <- function(df, name) {
 write_json_ref(list(R = R.version.string,
                     survival = as.character(packageVersion("survival"))), "meta")
 
+# Optional arguments: run only the named scripts, e.g. `Rscript generate_r.R 50_models.R`.
+only <- commandArgs(trailingOnly = TRUE)
 for (f in sort(list.files(file.path(ref_dir, "r"), pattern = "\\.R$", full.names = TRUE))) {
+  if (length(only) > 0 && !(basename(f) %in% only)) next
   message("running ", f)
   source(f, local = new.env())
 }

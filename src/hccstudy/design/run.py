@@ -631,7 +631,13 @@ def _analyses(spec: StudySpec, p: Prepared, methods: dict[str, str]
             tests.append(f"{an.name}: categorical {before.categorical_test}, continuous "
                          f"{before.continuous_test}, SMD denominator {before.smd_denominator}")
             continue
-        assert isinstance(an, KmAnalysis | LogrankAnalysis | CoxAnalysis)
+        if not isinstance(an, KmAnalysis | LogrankAnalysis | CoxAnalysis):
+            from hccstudy.design.analyses import EXECUTORS
+            from hccstudy.design.context import AnalysisContext
+
+            ctx = AnalysisContext(spec, key, p, methods, tests)
+            outcomes[an.name] = EXECUTORS[an.type](ctx, an)  # type: ignore[attr-defined]
+            continue
         d, adjusted = _cohort(spec, i, an.cohort, p)
         time, event = f"{an.endpoint}_time", f"{an.endpoint}_event"
         weights = None

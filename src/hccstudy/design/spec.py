@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
+from hccstudy.design._base import _COHORT, AnalysisBase, Cohort, _Model
+from hccstudy.design.analyses import EXTRA_ANALYSES
 from hccstudy.errors import InputError
 
 __all__ = [
@@ -50,10 +52,6 @@ DAYS_PER_MONTH = 30.4375
 DAYS_PER_YEAR = 365.25
 
 Role = Literal["table1", "propensity", "exact_match", "adjustment"]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SourceFile(_Model):
@@ -250,12 +248,7 @@ class AdjustmentSpec(_Model):
         return {"match": "robust_pair", "iptw": "robust", "none": "naive"}[self.method]
 
 
-Cohort = Literal["auto", "analysis", "adjusted"]
-_COHORT: Any = Field(default="auto", description="'analysis' (all eligible), 'adjusted' (matched / "
-                "weighted) or 'auto' (adjusted when an adjustment is set).")
-
-
-class KmAnalysis(_Model):
+class KmAnalysis(AnalysisBase):
     """Kaplan-Meier curves by group (weighted with IPTW)."""
 
     type: Literal["km"]
@@ -267,7 +260,7 @@ class KmAnalysis(_Model):
     conf_level: float = 0.95
 
 
-class LogrankAnalysis(_Model):
+class LogrankAnalysis(AnalysisBase):
     """Log-rank test by group (not available with IPTW weights)."""
 
     type: Literal["logrank"]
@@ -278,7 +271,7 @@ class LogrankAnalysis(_Model):
     rho: float = 0
 
 
-class CoxAnalysis(_Model):
+class CoxAnalysis(AnalysisBase):
     """Cox model; the default formula is the group with its reference level."""
 
     type: Literal["cox"]
@@ -291,7 +284,7 @@ class CoxAnalysis(_Model):
     conf_level: float = 0.95
 
 
-class Table1Analysis(_Model):
+class Table1Analysis(AnalysisBase):
     """Table 1 of the covariates with role 'table1' (before and after adjustment)."""
 
     type: Literal["table1"]
@@ -304,8 +297,12 @@ class Table1Analysis(_Model):
                              "anova"] = "auto"
 
 
-AnalysisSpec = Annotated[KmAnalysis | LogrankAnalysis | CoxAnalysis | Table1Analysis,
-                         Field(discriminator="type")]
+if TYPE_CHECKING:
+    AnalysisSpec = KmAnalysis | LogrankAnalysis | CoxAnalysis | Table1Analysis | AnalysisBase
+else:
+    AnalysisSpec = Annotated[Union[(KmAnalysis, LogrankAnalysis, CoxAnalysis,
+                                    Table1Analysis, *EXTRA_ANALYSES)],
+                             Field(discriminator="type")]
 
 
 class StudySpec(_Model):
@@ -337,9 +334,9 @@ class StudySpec(_Model):
                 seen.add(it.name)
         ends = {e.name for e in self.endpoints}
         for a in self.analyses:
-            if isinstance(a, KmAnalysis | LogrankAnalysis | CoxAnalysis) \
-                    and a.endpoint not in ends:
-                raise ValueError(f"analysis {a.name!r}: unknown endpoint {a.endpoint!r} "
+            endpoint = getattr(a, "endpoint", None)
+            if isinstance(endpoint, str) and endpoint not in ends:
+                raise ValueError(f"analysis {a.name!r}: unknown endpoint {endpoint!r} "
                                  f"(defined: {sorted(ends)})")
         return self
 

@@ -1,0 +1,124 @@
+"""What an analysis executor sees: the spec, the prepared frames and the method notes.
+
+Analysis types beyond KM, log-rank, Cox and Table 1 live in
+:mod:`hccstudy.design.analyses`; each registers an executor
+``execute(ctx: AnalysisContext, an) -> result`` that reads its cohort through
+the context, records its method choices in ``ctx.methods`` / ``ctx.tests`` and
+returns a frozen result holding aggregates only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from hccstudy.errors import InputError
+
+if TYPE_CHECKING:
+    from hccstudy.design.run import Prepared
+    from hccstudy.design.spec import StudySpec
+
+__all__ = ["AnalysisContext"]
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    """The study as one analysis sees it.
+
+    Attributes
+    ----------
+    spec : StudySpec
+    key : str
+        The spec key of the analysis, e.g. ``"analyses[3]"`` (for error messages).
+    prepared : Prepared
+        The analysis frame (eligible rows) and the adjusted frame (matched / weighted).
+    methods : dict
+        Method notes of the study (mutable): add ``{name: sentence}`` for the methods text.
+    tests : list
+        Test descriptions (mutable): append one line per test the analysis reports.
+    """
+
+    spec: StudySpec
+    key: str
+    prepared: Prepared
+    methods: dict[str, str]
+    tests: list[str]
+
+    @property
+    def group(self) -> str:
+        """Name of the group column."""
+        return self.spec.groups.name
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Group levels in their spec order."""
+        return self.prepared.levels
+
+    @property
+    def reference(self) -> str:
+        """The reference (control) group level."""
+        return self.spec.groups.reference
+
+    def error(self, subkey: str, message: str, *, column: str | None = None,
+              n_rows: int = 0) -> InputError:
+        """An :class:`InputError` naming ``analyses[i].<subkey>`` and its YAML line."""
+        key = f"{self.key}.{subkey}" if subkey else self.key
+        return self.spec.error(key, message, column=column, n_rows=n_rows)
+
+    def cohort(self, choice: str) -> tuple[pd.DataFrame, bool]:
+        """The frame for ``cohort`` ('auto', 'analysis' or 'adjusted') and whether adjusted."""
+        p = self.prepared
+        if choice == "analysis" or (choice == "auto" and p.adjusted is None):
+            return p.analysis, False
+        if p.adjusted is None:
+            raise self.error("cohort", "cohort 'adjusted' needs an adjustment "
+                             "(adjustment.method match or iptw)")
+        return p.adjusted, True
+
+    def weights(self, data: pd.DataFrame, adjusted: bool) -> str | None:
+        """The weight column to use on ``data``: IPTW weights, or matching weights != 1."""
+        from hccstudy.design.run import IPTW_WEIGHT, MATCH_WEIGHT
+
+        if adjusted and IPTW_WEIGHT in data:
+            return IPTW_WEIGHT
+        if adjusted and MATCH_WEIGHT in data and \
+                not np.allclose(data[MATCH_WEIGHT].to_numpy(), 1.0):
+            return MATCH_WEIGHT
+        return None
+
+    def cox_design(self, adjusted: bool, data: pd.DataFrame) -> dict[str, Any]:
+        """Keyword arguments for :func:`hccstudy.cox` on an adjusted cohort.
+
+        Returns ``{"cluster": ..., "strata": [...], "weights": ...}`` following
+        ``adjustment.outcome_variance`` (cluster = matched set, strata = matched set,
+        or robust per patient with IPTW).
+        """
+        from hccstudy.design.run import IPTW_WEIGHT, MATCH_SET, ROW
+
+        out: dict[str, Any] = {"cluster": None, "strata": [], "weights": None}
+        if not adjusted:
+            return out
+        out["weights"] = self.weights(data, adjusted)
+        v = self.spec.adjustment.variance
+        if IPTW_WEIGHT in data:
+            out["cluster"] = ROW
+        elif v == "robust_pair":
+            out["cluster"] = MATCH_SET
+        elif v == "stratified_pair":
+            out["strata"] = [MATCH_SET]
+        return out
+
+    def endpoint(self, name: str, subkey: str = "endpoint") -> tuple[str, str]:
+        """``(time column, event column)`` of an endpoint of the spec."""
+        if name not in {e.name for e in self.spec.endpoints}:
+            raise self.error(subkey, f"unknown endpoint {name!r}")
+        return f"{name}_time", f"{name}_event"
+
+    def column(self, data: pd.DataFrame, name: str, subkey: str) -> str:
+        """``name`` if it is a column of ``data``, else an error naming the spec key."""
+        if name not in data.columns:
+            raise self.error(subkey, f"unknown column {name!r}", column=name)
+        return name
