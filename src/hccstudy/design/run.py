@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,17 @@ from hccstudy.design.spec import (
     Table1Analysis,
     load_spec,
 )
+from hccstudy.design.tables import (
+    CANONICAL_DERIVE,
+    CANONICAL_TABLES,
+    is_canonical,
+    patient_frame,
+    side_tables,
+)
 from hccstudy.errors import InputError
+
+if TYPE_CHECKING:
+    from hccstudy.io.read import Dataset
 
 __all__ = ["Prepared", "StudyResult", "Table1Pair", "prepare", "run"]
 
@@ -146,7 +156,9 @@ class StudyResult:
 # ----------------------------------------------------------------------------- load
 
 
-def _read_file(spec: StudySpec, path: str, mapping: str | None) -> pd.DataFrame:
+def _read_file(spec: StudySpec, path: str, mapping: str | None
+               ) -> pd.DataFrame | dict[str, pd.DataFrame]:
+    """A flat frame (reader 'table') or the canonical tables read by hccstudy.io.read."""
     p = Path(path)
     if not p.is_absolute() and spec._base is not None:
         p = Path(spec._base) / p
@@ -160,7 +172,7 @@ def _read_file(spec: StudySpec, path: str, mapping: str | None) -> pd.DataFrame:
             return pd.read_csv(p)
         except OSError as e:
             raise spec.error("data.path", f"cannot read {p.name!r}: {e.strerror}") from None
-    from hccstudy.io.read import SOURCE, read
+    from hccstudy.io.read import read
 
     m: str | None = mapping
     if m is not None and not Path(m).is_absolute() and spec._base is not None:
@@ -168,14 +180,7 @@ def _read_file(spec: StudySpec, path: str, mapping: str | None) -> pd.DataFrame:
     ds = read(p, m)
     if "patients" not in ds.tables:
         raise spec.error("data.path", f"{p.name!r} has no patients table")
-    out = ds.tables["patients"].drop(columns=[SOURCE], errors="ignore").reset_index(drop=True)
-    for name, t in ds.tables.items():
-        if name == "patients" or "patient_id" not in t or t["patient_id"].duplicated().any():
-            continue
-        extra = [c for c in t.columns if c not in out.columns and c != SOURCE]
-        if extra:
-            out = out.merge(t[["patient_id", *extra]], on="patient_id", how="left")
-    return out
+    return {name: ds.table(name).reset_index(drop=True) for name in ds.tables}
 
 
 def _read_registry(spec: StudySpec, study: str, url: str | None) -> pd.DataFrame:
@@ -192,8 +197,29 @@ def _read_registry(spec: StudySpec, study: str, url: str | None) -> pd.DataFrame
     return frame
 
 
-def _load(spec: StudySpec, data: pd.DataFrame | Mapping[str, pd.DataFrame] | None
-          ) -> tuple[pd.DataFrame, str | None]:
+DataInput = Union[pd.DataFrame, Mapping[str, Any], "Dataset", None]
+
+
+def _flat(spec: StudySpec, part: Any) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], bool]:
+    """(patient frame, side tables, canonical?) of one data set."""
+    from hccstudy.io.read import Dataset
+
+    if isinstance(part, Dataset):
+        part = {name: part.table(name).reset_index(drop=True) for name in part.tables}
+    if is_canonical(part):
+        try:
+            return patient_frame(part), side_tables(part), True
+        except InputError as e:
+            raise spec.error("data", str(e), column=e.column, n_rows=e.n_rows) from None
+    if not isinstance(part, pd.DataFrame):
+        raise spec.error("data", f"expected a DataFrame, a dict of canonical tables "
+                         f"{list(CANONICAL_TABLES)} or of named source frames; got "
+                         f"{type(part).__name__}")
+    return part.reset_index(drop=True).copy(), {}, False
+
+
+def _load(spec: StudySpec, data: DataInput
+          ) -> tuple[pd.DataFrame, str | None, dict[str, pd.DataFrame], bool]:
     ds = spec.data
     src_col = ds.source_column
     if data is None:
@@ -207,19 +233,23 @@ def _load(spec: StudySpec, data: pd.DataFrame | Mapping[str, pd.DataFrame] | Non
             raise spec.error("data", "no data: give data.path / data.sources / data.registry "
                              "or pass a frame "
                              "to run(spec, data)")
-    if isinstance(data, Mapping):
+    if isinstance(data, Mapping) and not is_canonical(data):
         src_col = src_col or "source"
-        parts = []
+        parts, sides, canon = [], [], True
         for name, f in data.items():
-            f = f.copy()
-            f[src_col] = str(name)
-            parts.append(f)
+            flat, side, c = _flat(spec, f)
+            flat[src_col] = str(name)
+            parts.append(flat)
+            sides.append(side)
+            canon = canon and c
         frame = pd.concat(parts, ignore_index=True)
+        side = {k: pd.concat([s[k] for s in sides if k in s], ignore_index=True)
+                for k in {k for s in sides for k in s}}
     else:
-        frame = data.reset_index(drop=True).copy()
+        frame, side, canon = _flat(spec, data)
     if src_col is not None and src_col not in frame.columns:
         raise spec.error("data.source_column", f"unknown column {src_col!r}", column=src_col)
-    return frame, src_col
+    return frame, src_col, side, canon
 
 
 # ----------------------------------------------------------------------------- stages
@@ -232,7 +262,8 @@ def _eval(spec: StudySpec, key: str, expr: str, frame: pd.DataFrame) -> Any:
         raise spec.error(key, str(e), column=e.column) from None
 
 
-def _derive(spec: StudySpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _derive(spec: StudySpec, frame: pd.DataFrame, side: Mapping[str, pd.DataFrame] | None = None,
+            canonical: bool = False) -> tuple[pd.DataFrame, tuple[str, ...]]:
     for i, d in enumerate(spec.derived):
         if d.name in frame.columns:
             raise spec.error(f"derived[{i}].name", f"column {d.name!r} already exists")
@@ -246,11 +277,19 @@ def _derive(spec: StudySpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[s
     if spec.clinical_derive is not None:
         from hccstudy.clinical.derive import DeriveSpec, derive
 
+        opts: dict[str, Any] = dict(CANONICAL_DERIVE) if canonical else {}
+        opts.update(spec.clinical_derive)
         try:
-            dspec = DeriveSpec(**spec.clinical_derive)
+            dspec = DeriveSpec(**opts)
         except TypeError as e:
             raise spec.error("clinical_derive", str(e)) from None
-        frame = derive(frame, dspec)
+        side = side or {}
+        try:
+            frame = derive(frame, dspec, lesions=side.get("lesions"), labs=side.get("labs"),
+                           failures=side.get("failures"))
+        except ValueError as e:
+            raise spec.error("clinical_derive", str(e), column=getattr(e, "column", None),
+                             n_rows=getattr(e, "n_rows", 0)) from None
         info = frame.attrs.get("clinical_derivations", {})
         notes = tuple(f"{k}: {v}" for k, v in (info.items() if isinstance(info, dict) else ()))
     return frame, notes
@@ -494,12 +533,12 @@ def _adjust(spec: StudySpec, a: pd.DataFrame, levels: tuple[str, ...]
 
 
 def prepare(spec: StudySpec | str | Path,
-            data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None) -> Prepared:
+            data: DataInput = None) -> Prepared:
     """Run the stages up to the adjustment and return the frames (see :class:`Prepared`)."""
     if not isinstance(spec, StudySpec):
         spec = load_spec(spec)
-    frame, src_col = _load(spec, data)
-    frame, notes = _derive(spec, frame)
+    frame, src_col, side, canonical = _load(spec, data)
+    frame, notes = _derive(spec, frame, side, canonical)
     flow, keep = _eligibility(spec, frame, src_col)
     a = frame[keep].copy()
     a[ROW] = np.flatnonzero(keep)
@@ -692,11 +731,15 @@ def _analyses(spec: StudySpec, p: Prepared, methods: dict[str, str]
 
 
 def run(spec: StudySpec | str | Path,
-        data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None) -> StudyResult:
+        data: DataInput = None) -> StudyResult:
     """Run a study from its spec (a StudySpec, YAML text or a YAML path).
 
-    ``data``: a frame, or a dict of named source frames (stacked, the name in
-    ``data.source_column``, default ``source``); without it the spec's files are read.
+    ``data``: a frame; a dict of canonical tables (``patients``, ``baseline``,
+    ``treatments``, ``lesions``, ``labs``, ``events``, ``adverse_events``) or an
+    :class:`hccstudy.io.Dataset`, flattened by :func:`hccstudy.design.tables.patient_frame`
+    with the long tables passed to the clinical derivations; or a dict of named source
+    data sets (frames or canonical tables; stacked, the name in ``data.source_column``,
+    default ``source``). Without it the spec's files are read.
 
     Examples
     --------
