@@ -280,3 +280,21 @@ endpoints: [{{name: os, origin: diagnosis_date, event_date: death_date,
              last_followup: last_followup_date}}]
 analyses: [{{name: km, type: km, endpoint: os}}]
 """)
+
+
+def test_single_arm_study_has_one_group() -> None:
+    d = hccstudy.datasets.load_demo()
+    r = run("""
+endpoints: [{name: os, time: os_months, event: death == 1}]
+analyses: [{name: km, type: km, endpoint: os}]
+""", d)
+    assert r.n_by_group == {"All patients": len(d)}
+    assert r.outcomes["km"].median()["n"].tolist() == [len(d)]
+    r2 = run("""
+groups: {constant: Phase 2 cohort}
+endpoints: [{name: os, time: os_months, event: death == 1}]
+analyses: [{name: km, type: km, endpoint: os}]
+""", d)
+    assert r2.spec is not None and r2.spec.groups.reference == "Phase 2 cohort"
+    with pytest.raises(ValueError, match="single-arm"):
+        load_spec("groups: {constant: A, reference: B}")

@@ -123,5 +123,6 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
         load_spec("groups: [\n  - a\n")
     with pytest.raises(InputError, match="cannot read study spec"):
         load_spec(tmp_path / "nope.yaml")
-    with pytest.raises(InputError, match=r"groups .*Field required|groups: Field required"):
-        load_spec("title: x\nanalyses: []\n")
+    with pytest.raises(InputError, match=r"groups.reference: Field required"):
+        load_spec("title: x\ngroups: {column: arm}\n")
+    assert load_spec("title: x\nanalyses: []\n").groups.constant == "All patients"

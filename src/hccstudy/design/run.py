@@ -353,6 +353,10 @@ def _label(v: Any) -> str:
 
 def _groups(spec: StudySpec, a: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     g = spec.groups
+    if g.constant is not None:
+        a = a.copy()
+        a[g.name] = g.constant
+        return a, (g.constant,)
     if g.column is not None:
         if g.column not in a.columns:
             raise spec.error("groups.column", f"unknown column {g.column!r}", column=g.column)

@@ -131,13 +131,26 @@ class GroupSpec(_Model):
     expression: str | None = Field(default=None, description="Boolean expression; with `labels` "
                                    "{'true': ..., 'false': ...}.")
     labels: dict[str, str] | None = Field(default=None, description="Raw value (as text; 'true'/'false' for an expression) -> label.")
+    constant: str | None = Field(default=None, description="Single-arm study: every eligible "
+                                 "patient is in this one group (e.g. 'All patients').")
     levels: list[str] | None = Field(default=None, description="Level order (default: sorted).")
-    reference: str = Field(description="Reference level (controls for matching; Cox reference).")
+    reference: str = Field(description="Reference level (controls for matching; Cox reference); "
+                           "defaults to `constant` in a single-arm study.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_arm_reference(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("constant") is not None \
+                and data.get("reference") is None:
+            data = {**data, "reference": data["constant"]}
+        return data
 
     @model_validator(mode="after")
     def _source(self) -> GroupSpec:
-        if (self.column is None) == (self.expression is None):
-            raise ValueError("give exactly one of 'column' and 'expression'")
+        if sum(x is not None for x in (self.column, self.expression, self.constant)) != 1:
+            raise ValueError("give exactly one of 'column', 'expression' and 'constant'")
+        if self.constant is not None and self.reference != self.constant:
+            raise ValueError("in a single-arm study ('constant') the reference is that group")
         if self.expression is not None and self.labels is None:
             raise ValueError("an 'expression' group needs labels {'true': ..., 'false': ...}")
         return self
@@ -314,7 +327,10 @@ class StudySpec(_Model):
     clinical_derive: dict[str, Any] | None = Field(default=None, description="Options of hccstudy.clinical.derive.DeriveSpec ({} = defaults); "
         "absent = do not run the clinical derivations.")
     eligibility: list[Criterion] = Field(default_factory=list)
-    groups: GroupSpec
+    groups: GroupSpec = Field(default_factory=lambda: GroupSpec(constant="All patients",
+                                                                reference="All patients"),
+                              description="The exposure; default: a single-arm study "
+                              "(one group 'All patients').")
     endpoints: list[EndpointSpec] = Field(default_factory=list)
     covariates: list[Covariate] = Field(default_factory=list)
     adjustment: AdjustmentSpec = AdjustmentSpec()
