@@ -21,6 +21,18 @@ control when each tool uses its own PS is shown too (the two PS agree to about
 1e-12, which can flip near-ties between candidate controls).
 Ratios > 1 mean hccstudy is faster. Peak extra memory of the Python run is
 measured with ``tracemalloc`` in a separate, untimed run.
+
+psmpy (``pip install psmpy``; sizes in ``--psmpy-n``, default 1e4 and 1e5) runs
+in a child process capped at ``--psmpy-timeout`` seconds (default 60) of psmpy
+work and ``--psmpy-mem-gib`` GiB of address space (default 4), so that its
+O(treated x controls) distance matrix (``KDTree.query(k = n_controls)``) cannot
+exhaust a shared machine; a run past either cap is reported as "too slow" or
+"out of memory". psmpy is timed doing the same task its own way, so its pairs
+are not comparable 1:1 with ours: its PS model is scikit-learn's
+``LogisticRegression(solver="liblinear")`` with the default L2 penalty
+(``logistic_ps(balance=False)``; factors as 0/1 dummies), and its caliper is a
+raw distance on the logit PS, here set to 0.2 x the SD of its own logit PS;
+treated units are matched in data order, without replacement.
 """
 
 from __future__ import annotations
@@ -29,9 +41,11 @@ import argparse
 import json
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -91,13 +105,105 @@ def run_r(d: pd.DataFrame, tmp: Path) -> dict[str, object] | None:
     return res
 
 
+# ----------------------------------------------------------------------------- psmpy
+
+
+def psmpy_worker(src: Path, out: Path, timeout_s: int) -> None:
+    """Child process: PS fit + 1:1 caliper matching with psmpy; writes a JSON result."""
+    import signal
+
+    d = pd.read_pickle(src)
+    x = pd.get_dummies(d[["age", "size_cm", "stage", "t_stage", "bclc", "etiology", "pvi"]],
+                       columns=["stage", "t_stage", "bclc", "etiology"], drop_first=True,
+                       dtype=float)
+    x.insert(0, "pid", np.arange(len(d)))
+    x["treat"] = d["treat"].to_numpy()
+    from psmpy import PsmPy  # imported before the clock starts (matplotlib, seaborn, sklearn)
+
+    def alarm(signum: int, frame: object) -> None:
+        raise TimeoutError
+
+    res: dict[str, object] = {}
+    t0 = t1 = float("nan")
+    signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(timeout_s)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            psm = PsmPy(x, treatment="treat", indx="pid", exclude=[])
+            psm.logistic_ps(balance=False)
+            t1 = time.perf_counter()
+            lg = psm.predicted_data["propensity_logit"].to_numpy()
+            caliper = 0.2 * float(np.std(lg, ddof=1))
+            psm.kdtree_matched(matcher="propensity_logit", replacement=False, caliper=caliper,
+                               drop_unmatched=True)
+            t2 = time.perf_counter()
+        res = {"status": "ok", "ps_s": t1 - t0, "match_s": t2 - t1, "caliper": caliper,
+               "pairs": len(psm.matched_ids)}
+    except TimeoutError:
+        stage = ("in the PS fit" if np.isnan(t1) else
+                 f"in the matching; its PS fit took {t1 - t0:.2f} s")
+        res = {"status": f"too slow (> {timeout_s} s, stopped {stage})"}
+    except MemoryError:
+        res = {"status": "out of memory" + ("" if np.isnan(t1) else
+                                            f" in the matching; its PS fit took {t1 - t0:.2f} s")}
+    finally:
+        signal.alarm(0)
+    out.write_text(json.dumps(res))
+
+
+def run_psmpy(d: pd.DataFrame, tmp: Path, timeout_s: int, mem_gib: float) -> dict[str, object]:
+    """Run :func:`psmpy_worker` in a child with a time and an address-space cap."""
+    try:
+        import psmpy  # noqa: F401
+    except ImportError:
+        return {"status": "not installed (pip install psmpy)"}
+    import resource
+
+    src, out = tmp / "psmpy.pkl", tmp / "psmpy.json"
+    d.to_pickle(src)
+    limit = int(mem_gib * 2**30)
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    n1 = int(d["treat"].sum())
+    need = 16 * n1 * (len(d) - n1) / 2**30  # float64 distances + int64 indices
+    try:
+        p = subprocess.run([sys.executable, __file__, "--psmpy-worker", str(src), str(out),
+                            str(timeout_s)], preexec_fn=cap, capture_output=True, text=True,
+                           timeout=timeout_s + 120)
+    except subprocess.TimeoutExpired:
+        return {"status": f"too slow (> {timeout_s} s)"}
+    if out.exists():
+        res: dict[str, object] = json.loads(out.read_text())
+    elif "MemoryError" in p.stderr or p.returncode in (-9, 137):
+        res = {"status": "out of memory"}
+    else:
+        res = {"status": f"failed (exit {p.returncode}): {p.stderr.strip()[-200:]}"}
+    if str(res["status"]).startswith("out of memory"):
+        res["status"] = (f"{res['status']} (cap {mem_gib:g} GiB; the treated x controls "
+                         f"distance matrix alone needs {need:.1f} GiB)")
+    return res
+
+
 def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--psmpy-worker":
+        psmpy_worker(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--r-n", type=int, nargs="*", default=[10_000, 100_000])
+    ap.add_argument("--psmpy-n", type=int, nargs="*", default=[10_000, 100_000])
+    ap.add_argument("--psmpy-timeout", type=int, default=60,
+                    help="seconds of psmpy work per size before it is reported too slow")
+    ap.add_argument("--psmpy-mem-gib", type=float, default=4.0,
+                    help="address-space cap of the psmpy child process")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    sizes = sorted(set(args.n) | set(args.r_n))
+    sizes = sorted(set(args.n) | set(args.r_n) | set(args.psmpy_n))
+    ours_total: dict[int, float] = {}
     print(f"{'n':>9} {'treated':>8} {'pairs':>7} {'ps_s':>7} {'match_s':>8} {'total_s':>8} "
           f"{'peak_MiB':>9} {'R_total_s':>10} {'ratio':>7} identical")
     for n in sizes:
@@ -124,7 +230,31 @@ def main() -> None:
                 same += f" ({100 * agree:.2f}% same control from our own PS)"
         print(f"{n:>9} {int(d.treat.sum()):>8} {int((mm >= 0).sum()):>7} {best[0]:>7.3f} "
               f"{best[1]:>8.3f} {sum(best):>8.3f} {mem:>9.1f} {r_total:>10.3f} {ratio:>7.1f} "
-              f"{same}")
+              f"{same}", flush=True)
+        ours_total[n] = sum(best)
+    if not args.psmpy_n:
+        return
+    try:
+        from importlib.metadata import version
+
+        pv = version("psmpy")
+    except Exception:  # any metadata problem: no version shown
+        pv = "?"
+    print(f"\npsmpy {pv}: L2-penalised liblinear PS, caliper 0.2 x SD of its logit PS as a raw "
+          "distance, data order (pairs not comparable 1:1 with ours); one run each, capped at "
+          f"{args.psmpy_timeout} s and {args.psmpy_mem_gib:g} GiB")
+    print(f"{'n':>9} {'pairs':>7} {'ps_s':>7} {'match_s':>8} {'total_s':>8} {'ratio':>7} status")
+    for n in sorted(args.psmpy_n):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run_psmpy(make_data(n), Path(tmp), args.psmpy_timeout, args.psmpy_mem_gib)
+        if r["status"] == "ok":
+            ps_s, m_s = float(r["ps_s"]), float(r["match_s"])  # type: ignore[arg-type]
+            tot = ps_s + m_s
+            print(f"{n:>9} {r['pairs']:>7} {ps_s:>7.3f} {m_s:>8.3f} {tot:>8.3f} "
+                  f"{tot / ours_total[n]:>7.1f} ok", flush=True)
+        else:
+            print(f"{n:>9} {'-':>7} {'-':>7} {'-':>8} {'-':>8} {'-':>7} {r['status']}",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,16 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "cumulative_incidence": ("hccstudy.analyse.competing", "cumulative_incidence"),
     "gray_test": ("hccstudy.analyse.competing", "gray_test"),
     "fine_gray": ("hccstudy.analyse.competing", "fine_gray"),
+    "logistic": ("hccstudy.analyse.logistic", "logistic"),
+    "univariate": ("hccstudy.analyse.models", "univariate"),
+    "backward_elimination": ("hccstudy.analyse.models", "backward_elimination"),
+    "model_building": ("hccstudy.analyse.models", "model_building"),
+    "subgroup_analysis": ("hccstudy.analyse.subgroups", "subgroup_analysis"),
+    "response_table": ("hccstudy.analyse.response", "response_table"),
+    "proportion_table": ("hccstudy.analyse.response", "proportion_table"),
+    "proportion_ci": ("hccstudy.analyse.response", "proportion_ci"),
+    "adverse_event_table": ("hccstudy.analyse.toxicity", "adverse_event_table"),
+    "paired_comparison": ("hccstudy.analyse.paired", "paired_comparison"),
     "run": ("hccstudy.design", "run"),
     "design": ("hccstudy.design", None),
     "adjust": ("hccstudy.adjust", None),
@@ -61,7 +71,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from hccstudy.analyse.cox import cox
     from hccstudy.analyse.km import kaplan_meier
     from hccstudy.analyse.logrank import logrank, logrank_trend, p_adjust, pairwise_logrank
+    from hccstudy.analyse.logistic import logistic
+    from hccstudy.analyse.models import backward_elimination, model_building, univariate
+    from hccstudy.analyse.paired import paired_comparison
+    from hccstudy.analyse.response import proportion_ci, proportion_table, response_table
+    from hccstudy.analyse.subgroups import subgroup_analysis
     from hccstudy.analyse.table1 import table1
+    from hccstudy.analyse.toxicity import adverse_event_table
     from hccstudy.design import run
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from hccstudy.analyse.toxicity import worst_grade_columns
 from hccstudy.design import prepare, run
-from hccstudy.design.tables import ae_slug, patient_frame, side_tables, worst_grade_columns
+from hccstudy.design.tables import patient_frame, side_tables
 from hccstudy.errors import InputError
 
 
@@ -99,7 +100,7 @@ def test_run_on_canonical_tables_derives_clinical_columns() -> None:
 def test_worst_grade_rejects_invalid_grade() -> None:
     ae = pd.DataFrame({"patient_id": ["a"], "term": ["Nausea"], "grade": [7]})
     with pytest.raises(InputError, match="grade"):
-        worst_grade_columns(ae, pd.Series(["a"]))
+        worst_grade_columns(ae, "patient_id", "term", "grade", ["a"])
 
 
 def test_duplicate_patients_is_a_spec_error() -> None:
@@ -107,8 +108,3 @@ def test_duplicate_patients_is_a_spec_error() -> None:
     t["patients"] = pd.concat([t["patients"], t["patients"].iloc[[0]]])
     with pytest.raises(InputError, match="duplicated"):
         prepare(SPEC, t)
-
-
-def test_ae_slug() -> None:
-    assert ae_slug("Alanine aminotransferase increased") == \
-        "ae_alanine_aminotransferase_increased"

@@ -371,10 +371,10 @@ def survival_rates(data: pd.DataFrame, time: str, event: str, by: str | None,
     rates = km.at(list(times))
     comps: list[ContrastResult] = []
     if by is not None and len(km.groups) > 1:
-        ref = km.groups.index(str(reference)) if reference is not None else 0
         if reference is not None and str(reference) not in km.groups:
             raise InputError(f"reference {reference!r} is not a level of {by!r}", column=by,
                              rule="reference is a level")
+        ref = km.groups.index(str(reference)) if reference is not None else 0
         for t in sorted(set(float(x) for x in times)):
             for i in range(len(km.groups)):
                 if i == ref:

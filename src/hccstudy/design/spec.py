@@ -29,7 +29,7 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from hccstudy.design._base import _COHORT, AnalysisBase, Cohort, _Model
-from hccstudy.design.analyses import EXTRA_ANALYSES
+from hccstudy.design.analyses import EXECUTORS, EXTRA_ANALYSES
 from hccstudy.errors import InputError
 
 __all__ = [
@@ -407,7 +407,7 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     for p in loc:
         if isinstance(p, int):
             out += f"[{p}]"
-        elif p in ("km", "logrank", "cox", "table1"):  # discriminated-union tag
+        elif p in ("km", "logrank", "cox", "table1") or p in EXECUTORS:  # union tag
             continue
         else:
             out += f".{p}" if out else str(p)
@@ -427,7 +427,7 @@ def _validate(raw: Any, lines: dict[str, int], base: str | None) -> StudySpec:
             msg = err["msg"]
             if err["type"] == "union_tag_invalid":
                 msg = (f"unknown analysis type {err['input'].get('type')!r} "
-                       "(allowed: km, logrank, cox, table1)")
+                       f"(allowed: {', '.join(['km', 'logrank', 'cox', 'table1', *EXECUTORS])})")
                 where = f"{key}.type" + (f" (line {lines[key + '.type']})"
                                          if key + ".type" in lines else "")
             msgs.append(f"{where}: {msg}")

@@ -11,7 +11,8 @@ A study reads patient-level data in the canonical raw-record form of
   ``progression_date``, ``progression_site``, ``progression_rt_field``,
   ``recurrence_date``, ``recurrence_site`` (as in a one-row-per-patient sheet);
 * adverse events as per-patient worst-grade columns ``ae_<slug>`` (0 = no event
-  recorded; slug = lower-case term with runs of other characters replaced by ``_``).
+  recorded; :func:`hccstudy.analyse.toxicity.ae_slug`, via
+  :func:`~hccstudy.analyse.toxicity.worst_grade_columns`).
 
 :func:`side_tables` renames the long tables to the columns the clinical
 derivations read (:func:`hccstudy.clinical.derive`), and :data:`CANONICAL_DERIVE`
@@ -20,12 +21,12 @@ maps the derivations' inputs to canonical column names.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from hccstudy.analyse.toxicity import ae_slug, worst_grade_columns
 from hccstudy.errors import InputError
 
 __all__ = ["CANONICAL_DERIVE", "CANONICAL_TABLES", "ae_slug", "is_canonical", "patient_frame",
@@ -64,61 +65,6 @@ _SITE = {"local": ["intrahepatic"], "intrahepatic": ["intrahepatic"],
          "intra_and_extrahepatic": ["intrahepatic", "extrahepatic"]}
 _FIELD = {"in_field": "inside", "marginal": "marginal", "out_of_field": "outside",
           "not_applicable": "outside"}
-
-
-def ae_slug(term: str) -> str:
-    """Column name of an adverse-event term: ``ae_`` + lower-case term, other runs -> ``_``.
-
-    Examples
-    --------
-    >>> ae_slug("Platelet count decreased")
-    'ae_platelet_count_decreased'
-    >>> ae_slug("  AST/ALT increased ")
-    'ae_ast_alt_increased'
-    """
-    return "ae_" + re.sub(r"[^0-9a-z]+", "_", str(term).strip().lower()).strip("_")
-
-
-def worst_grade_columns(long: pd.DataFrame, patients: pd.Series, *, patient: str = PATIENT,
-                        term: str = "term", grade: str = "grade") -> pd.DataFrame:
-    """Per-patient worst grade per adverse-event term (0 where the patient has none).
-
-    Parameters
-    ----------
-    long : DataFrame
-        One row per adverse event with ``patient``, ``term`` and ``grade`` (1-5).
-    patients : Series
-        The patient ids of the study frame, in its order.
-
-    Returns
-    -------
-    DataFrame
-        Index aligned with ``patients``; one integer column ``ae_<slug>`` per term.
-
-    Examples
-    --------
-    >>> ae = pd.DataFrame({"patient_id": ["a", "a", "b"], "term": ["Fatigue"] * 3,
-    ...                    "grade": [1, 3, 2]})
-    >>> worst_grade_columns(ae, pd.Series(["a", "b", "c"]))["ae_fatigue"].tolist()
-    [3, 2, 0]
-    """
-    for c in (patient, term, grade):
-        if c not in long.columns:
-            raise InputError(f"adverse_events: column {c!r} missing; rule: adverse events need "
-                             f"{patient}, {term} and {grade}", column=c, rule="column must exist")
-    g = pd.to_numeric(long[grade], errors="coerce")
-    bad = g.isna() | ~g.isin([1, 2, 3, 4, 5])
-    if bad.any():
-        raise InputError(f"adverse_events: {int(bad.sum())} row(s) with a missing or invalid "
-                         f"grade in column {grade!r}; rule: CTCAE grade 1-5", column=grade,
-                         n_rows=int(bad.sum()), rule="grade in 1..5")
-    d = pd.DataFrame({"p": long[patient].to_numpy(), "t": long[term].map(ae_slug).to_numpy(),
-                      "g": g.to_numpy().astype(int)})
-    wide = d.groupby(["p", "t"], sort=True)["g"].max().unstack("t")
-    out = wide.reindex(patients.to_numpy()).fillna(0).astype(int)
-    out.index = patients.index
-    out.columns.name = None
-    return out
 
 
 def is_canonical(data: object) -> bool:
@@ -191,7 +137,8 @@ def patient_frame(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                 out[c] = first[c]
     ae = tables.get("adverse_events")
     if ae is not None:
-        grades = worst_grade_columns(ae, out[PATIENT])
+        grades = worst_grade_columns(ae, PATIENT, "term", "grade", out[PATIENT])
+        grades.index = out.index
         out = pd.concat([out, grades[[c for c in grades.columns if c not in out.columns]]],
                         axis=1)
     return out

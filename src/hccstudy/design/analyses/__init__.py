@@ -27,13 +27,7 @@ def _collect() -> None:
     global EXTRA_ANALYSES
     specs: list[type] = []
     for m in _MODULES:
-        name = f"hccstudy.design.analyses.{m}"
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as e:  # TODO(integration): remove once all modules exist
-            if e.name == name:
-                continue
-            raise
+        mod = importlib.import_module(f"hccstudy.design.analyses.{m}")
         specs.extend(mod.SPECS)
         EXECUTORS.update(mod.EXECUTORS)
     EXTRA_ANALYSES = tuple(specs)
