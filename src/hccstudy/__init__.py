@@ -70,8 +70,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from hccstudy.analyse.competing import cumulative_incidence, fine_gray, gray_test
     from hccstudy.analyse.cox import cox
     from hccstudy.analyse.km import kaplan_meier
-    from hccstudy.analyse.logrank import logrank, logrank_trend, p_adjust, pairwise_logrank
     from hccstudy.analyse.logistic import logistic
+    from hccstudy.analyse.logrank import logrank, logrank_trend, p_adjust, pairwise_logrank
     from hccstudy.analyse.models import backward_elimination, model_building, univariate
     from hccstudy.analyse.paired import paired_comparison
     from hccstudy.analyse.response import proportion_ci, proportion_table, response_table
