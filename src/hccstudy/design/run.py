@@ -120,7 +120,8 @@ class StudyResult:
         Column ``stage`` is "eligibility" for the cascade (per source data set), then,
         per group (``source`` = "group <level>"): "propensity" (rows left out of the PS
         model for missing covariates, complete-case rule) and "matching" (rows not
-        matched). Seed 000 reads: 4,522 -> 751 eligible -> 106 matched.
+        matched). Seed 000 reads: 4,522 -> 751 eligible -> 106 matched. Without a propensity
+        model, one row per group (stage "group") gives the analysed group sizes.
         """
         f = self.flow.to_frame()
         f.insert(0, "stage", "eligibility")
@@ -143,6 +144,9 @@ class StudyResult:
                                  "no match within the caliper" if m.caliper is not None
                                  else "not matched", n - dropped, n - dropped - n_m, n_m, 0,
                                  ""])
+        if ps is None and len(self.n_by_group) > 1:  # the analysed groups, for the diagram
+            for lev, n in self.n_by_group.items():
+                rows.append(["group", f"group {lev}", 1, "group", "", n, 0, n, 0, ""])
         if rows:
             f = pd.concat([f, pd.DataFrame(rows, columns=f.columns)], ignore_index=True)
         return f

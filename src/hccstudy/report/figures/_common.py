@@ -1,0 +1,232 @@
+"""Shared pieces of the figures: a styled Figure, text formats, saving with fixed bytes."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
+from matplotlib.textpath import TextToPath
+
+from hccstudy.errors import InputError
+from hccstudy.report.style import HOUSE_RC, SAVE_METADATA, house_style
+
+__all__ = ["format_p", "freeze_layout", "new_figure", "require", "save_figure", "styled",
+           "text_width_in", "wrap_to_width"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_FORMATS = ("png", "svg", "pdf")
+_TEXT_TO_PATH = TextToPath()
+_WORDS = re.compile(r"\(n = [\d,.]+[);]?|\S+")
+
+
+def styled(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a figure builder inside :func:`hccstudy.report.style.house_style`, then freeze it.
+
+    A Figure returned by the builder gets its layout computed once and fixed
+    (:func:`freeze_layout`), so that every later save gives the same bytes.
+    """
+
+    @wraps(fn)
+    def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+        with house_style():
+            out = fn(*args, **kwargs)
+            if isinstance(out, Figure):
+                freeze_layout(out)
+            return out
+
+    return inner
+
+
+def freeze_layout(fig: Figure) -> Figure:
+    """Run the figure's layout engine once and remove it, fixing every axes position.
+
+    matplotlib re-runs constrained layout at each draw, starting from the
+    positions of the previous one; the result moves in the last digits from
+    save to save (and between a 300 dpi PNG and an SVG). Computing it once,
+    at build time, makes saving a pure function of the figure. Call
+    ``fig.set_layout_engine("constrained")`` to lay out again after resizing.
+
+    Examples
+    --------
+    >>> fig = new_figure(3, 2)
+    >>> _ = fig.add_subplot().set_xlabel("Months")
+    >>> type(freeze_layout(fig).get_layout_engine()).__name__
+    'PlaceHolderLayoutEngine'
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+    return fig
+
+
+def new_figure(width: float, height: float, *, constrained: bool = True) -> Figure:
+    """A Figure (object-oriented API, no pyplot state) with an Agg canvas attached."""
+    fig = Figure(figsize=(width, height), layout="constrained" if constrained else None)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def text_width_in(text: str, size: float | None = None, weight: str = "normal") -> float:
+    """Width in inches of a (multi-line) text in the house font, from the font's own metrics.
+
+    Used to size text columns and wrap box text; ``size`` defaults to the house
+    ``font.size``. Slightly generous (unhinted outline metrics), never a renderer call.
+
+    Examples
+    --------
+    >>> 0.5 < text_width_in("HR (95% CI)") < 0.8
+    True
+    """
+    prop = FontProperties(family=HOUSE_RC["font.sans-serif"][0],
+                          size=float(size if size is not None else HOUSE_RC["font.size"]),
+                          weight=weight)
+    widths = [_TEXT_TO_PATH.get_text_width_height_descent(line, prop, ismath=False)[0]
+              for line in text.split("\n")]
+    return max(widths, default=0.0) / 72.0
+
+
+def wrap_to_width(text: str, width_in: float, size: float | None = None) -> list[str]:
+    """Greedy word wrap of ``text`` (paragraphs split at newlines) to ``width_in`` inches.
+
+    A count "(n = 12)" is never broken across lines.
+
+    Examples
+    --------
+    >>> wrap_to_width("no match within the caliper (n = 14)", 1.2)
+    ['no match within the', 'caliper (n = 14)']
+    """
+    out: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in _WORDS.findall(para):
+            trial = f"{line} {word}" if line else word
+            if line and text_width_in(trial, size) > width_in:
+                out.append(line)
+                line = word
+            else:
+                line = trial
+        out.append(line)
+    return out
+
+
+def format_p(p: float, *, name: str = "p") -> str:
+    """Journal-style p-value text: ``"p = 0.012"``, ``"p < 0.001"``.
+
+    Examples
+    --------
+    >>> format_p(0.0123), format_p(0.0004, name="Log-rank p"), format_p(float("nan"))
+    ('p = 0.012', 'Log-rank p < 0.001', 'p = NA')
+    """
+    if p is None or not math.isfinite(float(p)):
+        return f"{name} = NA"
+    if float(p) < 0.001:
+        return f"{name} < 0.001"
+    return f"{name} = {float(p):.3f}"
+
+
+def format_count(x: float) -> str:
+    """A count as text: integers plainly, weighted (non-integer) counts with one decimal.
+
+    Examples
+    --------
+    >>> format_count(12.0), format_count(3.25), format_count(float("nan"))
+    ('12', '3.2', '')
+    """
+    if not math.isfinite(float(x)):
+        return ""
+    if float(x) == round(float(x)):
+        return f"{round(float(x))}"
+    return f"{float(x):.1f}"
+
+
+def require(frame: Any, columns: Sequence[str], what: str) -> pd.DataFrame:
+    """Check that ``frame`` is a DataFrame with ``columns``; InputError naming the first missing."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"{what} needs a pandas DataFrame, not {type(frame).__name__}",
+                         rule="DataFrame input")
+    for c in columns:
+        if c not in frame.columns:
+            raise InputError(f"{what}: column {c!r} is missing", column=c,
+                             rule="required column")
+    if len(frame) == 0:
+        raise InputError(f"{what}: the frame has no rows", n_rows=0, rule="at least one row")
+    return frame
+
+
+def require_finite(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    """A numeric column as floats; InputError counting the missing or non-numeric rows."""
+    v = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    bad = int((~np.isfinite(v)).sum())
+    if bad:
+        raise InputError(f"{what}: column {column!r} has {bad} missing or non-numeric "
+                         "value(s)", column=column, n_rows=bad, rule="finite numbers")
+    return v
+
+
+def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = _FORMATS,
+                dpi: int = 300) -> list[Path]:
+    """Write a figure as PNG, SVG and PDF, with identical bytes on every run.
+
+    Each file is ``<stem>.<format>``; missing folders are created. SVG and PDF
+    carry no date and no software version (:data:`hccstudy.report.style.SAVE_METADATA`)
+    and are written inside :func:`hccstudy.report.style.house_style` (fixed
+    ``svg.hashsalt``, ``svg.fonttype = "none"``, ``pdf.fonttype = 42``), so
+    saving the same figure twice, or the same inputs in two processes, gives
+    byte-identical files. PNG is written at ``dpi`` (300 by default, as journals
+    ask); its pixel size is the figure size times ``dpi`` (no tight cropping).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    stem : str or pathlib.Path
+        Path without the extension (``figures/km_os``).
+    formats : sequence of {"png", "svg", "pdf"}
+    dpi : int
+        Resolution of the PNG (vector formats ignore it for their vectors).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``formats``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fig = new_figure(2, 1.5)
+    >>> ax = fig.add_subplot()
+    >>> _ = ax.plot([0, 1], [1, 0])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     [p.name for p in save_figure(fig, Path(d) / "demo", formats=("svg", "pdf"))]
+    ['demo.svg', 'demo.pdf']
+    """
+    if not isinstance(fig, Figure):
+        raise InputError(f"save_figure needs a matplotlib Figure, not {type(fig).__name__}",
+                         rule="Figure input")
+    unknown = [f for f in formats if f not in _FORMATS]
+    if unknown or not formats:
+        raise InputError(f"formats must be among {_FORMATS}, not {list(formats)!r}",
+                         rule="figure formats")
+    if not (isinstance(dpi, int | float) and dpi > 0):
+        raise InputError(f"dpi must be a positive number, not {dpi!r}", rule="dpi > 0")
+    base = Path(stem)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    with house_style():
+        for fmt in formats:
+            path = base.with_name(f"{base.name}.{fmt}")
+            fig.savefig(path, format=fmt, dpi=dpi, metadata=dict(SAVE_METADATA[fmt]))
+            out.append(path)
+    return out
