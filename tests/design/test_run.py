@@ -298,3 +298,39 @@ analyses: [{name: km, type: km, endpoint: os}]
     assert r2.spec is not None and r2.spec.groups.reference == "Phase 2 cohort"
     with pytest.raises(ValueError, match="single-arm"):
         load_spec("groups: {constant: A, reference: B}")
+
+
+def test_composite_event_date_is_the_earliest() -> None:
+    d = pd.DataFrame({"start": ["2020-01-01"] * 4,
+                      "prog": ["2020-03-01", None, "2020-06-01", None],
+                      "death": ["2020-02-01", "2020-05-01", None, None],
+                      "last": ["2020-07-01"] * 4})
+    p = prepare("""
+endpoints: [{name: pfs, origin: start, event_date: [prog, death], last_followup: last,
+             units: days}]
+""", d)
+    assert p.analysis["pfs_time"].tolist() == [31.0, 121.0, 152.0, 182.0]
+    assert p.analysis["pfs_event"].tolist() == [1, 1, 1, 0]
+
+
+def test_derived_after_clinical_and_where_filter() -> None:
+    d = hccstudy.datasets.load_demo()
+    spec = """
+groups: {column: arm, reference: non-CCRT}
+derived:
+  - {name: old, expression: "age_years >= 60"}
+  - {name: old_late, expression: "old and os_months > 0", after_clinical: true}
+endpoints: [{name: os, time: os_months, event: death == 1}]
+analyses:
+  - {name: km_old, type: km, endpoint: os, where: "old_late"}
+  - {name: lr_old, type: logrank, endpoint: os, where: "old"}
+  - {name: rates_old, type: survival_rates, endpoint: os, times: [12], where: "old"}
+"""
+    r = run(spec, d)
+    n_old = int((d["age_years"] >= 60).sum())
+    assert int(r.outcomes["km_old"].median()["n"].sum()) == n_old
+    direct = hccstudy.logrank(d[d["age_years"] >= 60], "os_months", "death", "arm")
+    assert r.outcomes["lr_old"].statistic == pytest.approx(direct.statistic, rel=1e-12)
+    assert f"({n_old} of {len(d)} rows)" in r.methods["where:lr_old"]
+    with pytest.raises(hccstudy.errors.InputError, match=r"analyses\[0\]\.where"):
+        run(spec.replace('where: "old_late"', 'where: "nope > 1"'), d)

@@ -108,3 +108,11 @@ def test_duplicate_patients_is_a_spec_error() -> None:
     t["patients"] = pd.concat([t["patients"], t["patients"].iloc[[0]]])
     with pytest.raises(InputError, match="duplicated"):
         prepare(SPEC, t)
+
+
+def test_labs_without_ctcae_grade_are_left_to_the_frame() -> None:
+    labs = pd.DataFrame({"patient_id": ["a", "a"], "lab_date": ["2020-01-01"] * 2,
+                         "test": ["afp", "platelets"], "value": [20.0, 90.0],
+                         "unit": ["ng/mL", "10^9/L"]})
+    out = side_tables({"labs": labs})["labs"]
+    assert out["test"].tolist() == ["platelets"] and "date" in out.columns

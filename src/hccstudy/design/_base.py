@@ -26,3 +26,6 @@ class AnalysisBase(_Model):
 
     name: str
     cohort: Cohort = _COHORT
+    where: str | None = Field(default=None, description="Row filter on the cohort (a safe "
+                              "expression, e.g. \"pivka >= 60\"); rows where it is false or "
+                              "unknown are left out and counted in the methods text.")

@@ -39,6 +39,8 @@ class AnalysisContext:
         Method notes of the study (mutable): add ``{name: sentence}`` for the methods text.
     tests : list
         Test descriptions (mutable): append one line per test the analysis reports.
+    where : str or None
+        The analysis's row filter (applied by :meth:`cohort`).
     """
 
     spec: StudySpec
@@ -46,6 +48,7 @@ class AnalysisContext:
     prepared: Prepared
     methods: dict[str, str]
     tests: list[str]
+    where: str | None = None
 
     @property
     def group(self) -> str:
@@ -69,14 +72,13 @@ class AnalysisContext:
         return self.spec.error(key, message, column=column, n_rows=n_rows)
 
     def cohort(self, choice: str) -> tuple[pd.DataFrame, bool]:
-        """The frame for ``cohort`` ('auto', 'analysis' or 'adjusted') and whether adjusted."""
-        p = self.prepared
-        if choice == "analysis" or (choice == "auto" and p.adjusted is None):
-            return p.analysis, False
-        if p.adjusted is None:
-            raise self.error("cohort", "cohort 'adjusted' needs an adjustment "
-                             "(adjustment.method match or iptw)")
-        return p.adjusted, True
+        """The frame for ``cohort`` ('auto', 'analysis' or 'adjusted') and whether adjusted.
+
+        The analysis's ``where`` filter, when it has one, is applied.
+        """
+        from hccstudy.design.run import cohort_frame
+
+        return cohort_frame(self.spec, self.key, choice, self.where, self.prepared, self.methods)
 
     def weights(self, data: pd.DataFrame, adjusted: bool) -> str | None:
         """The weight column to use on ``data``: IPTW weights, or matching weights != 1."""

@@ -268,7 +268,18 @@ def _eval(spec: StudySpec, key: str, expr: str, frame: pd.DataFrame) -> Any:
 
 def _derive(spec: StudySpec, frame: pd.DataFrame, side: Mapping[str, pd.DataFrame] | None = None,
             canonical: bool = False) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    frame = _derived_columns(spec, frame, after_clinical=False)
+    notes: tuple[str, ...] = ()
+    if spec.clinical_derive is not None:
+        frame, notes = _clinical(spec, frame, side, canonical)
+    return _derived_columns(spec, frame, after_clinical=True), notes
+
+
+def _derived_columns(spec: StudySpec, frame: pd.DataFrame, *, after_clinical: bool
+                     ) -> pd.DataFrame:
     for i, d in enumerate(spec.derived):
+        if d.after_clinical != after_clinical:
+            continue
         if d.name in frame.columns:
             raise spec.error(f"derived[{i}].name", f"column {d.name!r} already exists")
         v = _eval(spec, f"derived[{i}].expression", d.expression, frame)
@@ -277,25 +288,29 @@ def _derive(spec: StudySpec, frame: pd.DataFrame, side: Mapping[str, pd.DataFram
         if v.unknown.any():
             vals = vals.mask(pd.Series(v.unknown, index=vals.index))
         frame[d.name] = vals
-    notes: tuple[str, ...] = ()
-    if spec.clinical_derive is not None:
-        from hccstudy.clinical.derive import DeriveSpec, derive
+    return frame
 
-        opts: dict[str, Any] = dict(CANONICAL_DERIVE) if canonical else {}
-        opts.update(spec.clinical_derive)
-        try:
-            dspec = DeriveSpec(**opts)
-        except TypeError as e:
-            raise spec.error("clinical_derive", str(e)) from None
-        side = side or {}
-        try:
-            frame = derive(frame, dspec, lesions=side.get("lesions"), labs=side.get("labs"),
-                           failures=side.get("failures"))
-        except ValueError as e:
-            raise spec.error("clinical_derive", str(e), column=getattr(e, "column", None),
-                             n_rows=getattr(e, "n_rows", 0)) from None
-        info = frame.attrs.get("clinical_derivations", {})
-        notes = tuple(f"{k}: {v}" for k, v in (info.items() if isinstance(info, dict) else ()))
+
+def _clinical(spec: StudySpec, frame: pd.DataFrame, side: Mapping[str, pd.DataFrame] | None,
+              canonical: bool) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    assert spec.clinical_derive is not None
+    from hccstudy.clinical.derive import DeriveSpec, derive
+
+    opts: dict[str, Any] = dict(CANONICAL_DERIVE) if canonical else {}
+    opts.update(spec.clinical_derive)
+    try:
+        dspec = DeriveSpec(**opts)
+    except TypeError as e:
+        raise spec.error("clinical_derive", str(e)) from None
+    side = side or {}
+    try:
+        frame = derive(frame, dspec, lesions=side.get("lesions"), labs=side.get("labs"),
+                       failures=side.get("failures"))
+    except ValueError as e:
+        raise spec.error("clinical_derive", str(e), column=getattr(e, "column", None),
+                         n_rows=getattr(e, "n_rows", 0)) from None
+    info = frame.attrs.get("clinical_derivations", {})
+    notes = tuple(f"{k}: {v}" for k, v in (info.items() if isinstance(info, dict) else ()))
     return frame, notes
 
 
@@ -462,7 +477,13 @@ def _endpoints(spec: StudySpec, a: pd.DataFrame) -> pd.DataFrame:
                 origin[m] = d[m].astype("datetime64[ns]")
                 origin_col[m] = col
         last = _dates(spec, f"{k}.last_followup", e.last_followup, a)
-        edate = _dates(spec, f"{k}.event_date", e.event_date, a) if e.event_date else None
+        edate = None
+        if isinstance(e.event_date, str):
+            edate = _dates(spec, f"{k}.event_date", e.event_date, a)
+        elif e.event_date:  # composite endpoint: the earliest of the dates
+            parts = [_dates(spec, f"{k}.event_date[{j}]", c, a)
+                     for j, c in enumerate(e.event_date)]
+            edate = pd.concat(parts, axis=1).min(axis=1, skipna=True)
         if ev is None:
             assert edate is not None
             ev = edate.notna().to_numpy()
@@ -581,7 +602,9 @@ def _methods(spec: StudySpec, p: Prepared) -> dict[str, str]:
             s = f"{e.name}: censored at last follow-up ({e.last_followup})"
             if e.admin_censor_date:
                 s += f", administratively at {e.admin_censor_date}"
-            cens.append(s + f"; event = {e.event or f'notna({e.event_date})'}")
+            ed = (e.event_date if isinstance(e.event_date, str) or e.event_date is None
+                  else "earliest of " + ", ".join(e.event_date))
+            cens.append(s + f"; event = {e.event or f'notna({ed})'}")
         else:
             cens.append(f"{e.name}: event = {e.event}")
     out["censoring"] = "; ".join(cens)
@@ -625,13 +648,30 @@ def _methods(spec: StudySpec, p: Prepared) -> dict[str, str]:
     return out
 
 
-def _cohort(spec: StudySpec, i: int, choice: str, p: Prepared) -> tuple[pd.DataFrame, bool]:
+def cohort_frame(spec: StudySpec, key: str, choice: str, where: str | None, p: Prepared,
+                 methods: dict[str, str]) -> tuple[pd.DataFrame, bool]:
+    """The cohort of one analysis (and whether it is the adjusted one), ``where`` applied."""
     if choice == "analysis" or (choice == "auto" and p.adjusted is None):
-        return p.analysis, False
-    if p.adjusted is None:
-        raise spec.error(f"analyses[{i}].cohort", "cohort 'adjusted' needs an adjustment "
+        d, adjusted = p.analysis, False
+    elif p.adjusted is None:
+        raise spec.error(f"{key}.cohort", "cohort 'adjusted' needs an adjustment "
                          "(adjustment.method match or iptw)")
-    return p.adjusted, True
+    else:
+        d, adjusted = p.adjusted, True
+    if where is None:
+        return d, adjusted
+    v = _eval(spec, f"{key}.where", where, d)
+    vals = v.values if isinstance(v.values, pd.Series) else pd.Series([v.values] * len(d))
+    keep = vals.fillna(False).astype(bool).to_numpy() & ~np.asarray(v.unknown, dtype=bool)
+    n_unknown = int(np.asarray(v.unknown, dtype=bool).sum())
+    if not keep.any():
+        raise spec.error(f"{key}.where", f"no rows satisfy {where!r}")
+    name = spec.analyses[int(key[len("analyses["):-1])].name if key.startswith("analyses[") \
+        else key
+    methods[f"where:{name}"] = (f"{name}: restricted to {where} ({int(keep.sum())} of {len(d)} "
+                                "rows" + (f"; {n_unknown} with unknown values left out"
+                                          if n_unknown else "") + ")")
+    return d[keep].reset_index(drop=True), adjusted
 
 
 def _match_weights_needed(d: pd.DataFrame) -> bool:
@@ -662,10 +702,11 @@ def _analyses(spec: StudySpec, p: Prepared, methods: dict[str, str]
                                       continuous=an.continuous,
                                       categorical_test=an.categorical_test,
                                       continuous_test=an.continuous_test)
-            before = table1(p.analysis, variables, g, **kw)
+            base, _ = cohort_frame(spec, key, "analysis", an.where, p, methods)
+            before = table1(base, variables, g, **kw)
             after = None
             if p.adjusted is not None:
-                d = p.adjusted
+                d, _ = cohort_frame(spec, key, "adjusted", an.where, p, methods)
                 if IPTW_WEIGHT in d:
                     after = table1(d, variables, g, weights=IPTW_WEIGHT, **kw)
                 elif _match_weights_needed(d):
@@ -682,10 +723,10 @@ def _analyses(spec: StudySpec, p: Prepared, methods: dict[str, str]
             from hccstudy.design.analyses import EXECUTORS
             from hccstudy.design.context import AnalysisContext
 
-            ctx = AnalysisContext(spec, key, p, methods, tests)
+            ctx = AnalysisContext(spec, key, p, methods, tests, an.where)
             outcomes[an.name] = EXECUTORS[an.type](ctx, an)  # type: ignore[attr-defined]
             continue
-        d, adjusted = _cohort(spec, i, an.cohort, p)
+        d, adjusted = cohort_frame(spec, key, an.cohort, an.where, p, methods)
         time, event = f"{an.endpoint}_time", f"{an.endpoint}_event"
         weights = None
         if adjusted and IPTW_WEIGHT in d:

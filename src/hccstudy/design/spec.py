@@ -98,6 +98,8 @@ class DerivedColumn(_Model):
     name: str
     expression: str = Field(description="Safe expression (see docs: columns, literals, "
                             "comparisons, and/or/not, arithmetic, date/days/year/isna/notna).")
+    after_clinical: bool = Field(default=False, description="Compute after the clinical "
+                                 "derivations (to use their columns, e.g. fail_*_months).")
 
 
 class Criterion(_Model):
@@ -161,7 +163,8 @@ class EndpointSpec(_Model):
 
     With dates: time = end - origin, where ``origin`` is one column or one column per
     group level (seed 000: ``{CCRT: rt_start_date, non-CCRT: treatment_date}``), the end
-    is ``event_date`` for events and ``last_followup`` otherwise (censoring at last
+    is ``event_date`` (the earliest of several date columns for a composite endpoint such as
+    PFS) for events and ``last_followup`` otherwise (censoring at last
     follow-up), optionally censored at ``admin_censor_date``.
     """
 
@@ -171,7 +174,9 @@ class EndpointSpec(_Model):
     time: str | None = Field(default=None, description="Existing time column (then no dates).")
     time_unit: Literal["days", "months", "years"] = Field(default="months", description="Unit of `time` when given.")
     origin: str | dict[str, str] | None = Field(default=None, description="Origin date column, or group level -> column.")
-    event_date: str | None = None
+    event_date: str | list[str] | None = Field(default=None, description="Event date column, "
+        "or a list of columns: the earliest non-missing date is the event (e.g. PFS: "
+        "[progression_date, death_date]).")
     last_followup: str | None = Field(default=None, description="Date of last follow-up "
                                       "(censoring date for non-events).")
     admin_censor_date: str | None = Field(default=None, description="Administrative censoring "

@@ -67,6 +67,16 @@ _FIELD = {"in_field": "inside", "marginal": "marginal", "out_of_field": "outside
           "not_applicable": "outside"}
 
 
+def _gradable(test: object) -> bool:
+    from hccstudy.clinical.ctcae import normalise_term
+
+    try:
+        normalise_term(str(test))
+    except ValueError:
+        return False
+    return True
+
+
 def is_canonical(data: object) -> bool:
     """True for a mapping of canonical tables that includes ``patients``."""
     return (isinstance(data, Mapping) and "patients" in data
@@ -147,6 +157,8 @@ def patient_frame(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 def side_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The long tables renamed for :func:`hccstudy.clinical.derive` (lesions, labs, failures).
 
+    Labs keep the tests that have a CTCAE grade (tumour markers such as AFP are left out).
+
     ``events`` become failures: one row per organ class (``intra_and_extrahepatic`` gives an
     intrahepatic and an extrahepatic row; the extrahepatic part lies outside the RT field),
     ``rt_field_position`` in_field / marginal / out_of_field -> inside / marginal / outside
@@ -172,8 +184,10 @@ def side_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
                 d[c] = d[c].astype("boolean").fillna(False).astype(bool)
         out["lesions"] = d.reset_index(drop=True)
     labs = tables.get("labs")
-    if labs is not None and not labs.empty:
-        out["labs"] = labs.rename(columns={"lab_date": "date"}).reset_index(drop=True)
+    if labs is not None and not labs.empty and "test" in labs.columns:
+        labs = labs[labs["test"].map(_gradable)]  # AFP, PIVKA-II, ... have no CTCAE grade
+        if not labs.empty:
+            out["labs"] = labs.rename(columns={"lab_date": "date"}).reset_index(drop=True)
     ev = tables.get("events")
     if ev is not None and not ev.empty and "event_type" in ev.columns:
         e = ev[ev["event_type"].isin(["progression", "recurrence"])]
