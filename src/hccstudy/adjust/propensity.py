@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from hccstudy.adjust._common import binary_treatment, require_columns, require_frame
 from hccstudy.errors import ConvergenceWarning, InputError, MonotoneLikelihoodWarning
@@ -169,7 +170,7 @@ def _irls(x: np.ndarray, y: np.ndarray, firth: bool, max_iter: int = 100,
         eta = x @ b
         # log(1 + exp(eta)) computed stably
         ll = float(np.dot(y, eta) - np.logaddexp(0.0, eta).sum())
-        mu = 1.0 / (1.0 + np.exp(-eta))
+        mu = expit(eta)  # no overflow warning under separation
         w = mu * (1.0 - mu)
         info = _crossprod_w(x, w)
         if firth:
@@ -348,7 +349,7 @@ def fit_propensity(
     logit = np.full(len(frame), np.nan)
     logit[used] = eta
     ps = np.full(len(frame), np.nan)
-    ps[used] = 1.0 / (1.0 + np.exp(-eta))
+    ps[used] = expit(eta)
     return PropensityResult(
         formula=f"{treatment} ~ {rhs.strip()}", terms=terms, coef=beta, cov=cov,
         method="firth" if firth else "ml", separation=sep, converged=conv, n_iter=it,

@@ -333,7 +333,7 @@ def _smd_cont(m: Sequence[float], v: Sequence[float], denominator: str) -> float
 def _smd_multilevel(p1: np.ndarray, p2: np.ndarray) -> float:
     """Yang & Dalton (2012) SMD for a categorical variable (levels after the first)."""
     t, c = p1[1:], p2[1:]
-    if len(t) == 0:
+    if len(t) == 0 or np.isnan(t).any() or np.isnan(c).any():  # a group with no values
         return float("nan")
     s = np.empty((len(t), len(t)))
     for k in range(len(t)):

@@ -1,0 +1,1 @@
+"""Tests of the synthetic seed cohorts (hccstudy.synthetic)."""
