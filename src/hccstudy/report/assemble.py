@@ -1,0 +1,411 @@
+"""One call from a study result to a report folder.
+
+:func:`write_report` writes::
+
+    out/
+      report.html        everything, figures embedded (self-contained)
+      report.docx        journal-style tables, figures, methods
+      tables/<key>.csv   display text of each table
+      tables/<key>_numeric.csv   the numbers behind it
+      tables/<key>.tex   booktabs LaTeX
+      figures/<key>.png|svg|pdf
+      provenance.json    input and spec hashes, versions, seeds, run time
+      result.pkl         the saved result, for ``hccstudy report`` (re-rendering)
+
+Identical inputs give byte-identical tables (CSV, LaTeX) and HTML: nothing in them
+depends on the time or the output folder; the run time is written to
+``provenance.json`` only.
+
+Examples
+--------
+>>> import tempfile, hccstudy
+>>> r = hccstudy.run('''
+... groups: {column: arm, reference: non-CCRT}
+... endpoints: [{name: os, time: os_months, event: death == 1}]
+... analyses: [{name: lr, type: logrank, endpoint: os}]
+... ''', hccstudy.datasets.load_demo())
+>>> with tempfile.TemporaryDirectory() as d:
+...     paths = write_report(r, d, formats=("csv",), figures=False)
+...     sorted(p.name for p in paths.tables)
+['flow.csv', 'flow_numeric.csv', 'lr.csv', 'lr_numeric.csv']
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import pickle
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hccstudy.report.render import Document, FigureBlock, Heading, Paragraph, Preformatted
+from hccstudy.report.tables import ReportTable, TableFormat, study_tables
+
+__all__ = ["FORMATS", "ReportPaths", "load_result", "report_document", "save_result",
+           "study_figures", "write_report"]
+
+FORMATS = ("html", "docx", "csv", "latex")
+"""Output formats :func:`write_report` knows."""
+
+_MAGIC = "hccstudy-result"
+_SAVE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Files written by :func:`write_report` (None / empty where not requested)."""
+
+    out_dir: Path
+    html: Path | None
+    docx: Path | None
+    tables: tuple[Path, ...]
+    figures: tuple[Path, ...]
+    provenance: Path
+    saved: Path
+
+    def all(self) -> list[Path]:
+        """Every file written."""
+        out = [p for p in (self.html, self.docx) if p is not None]
+        return [*out, *self.tables, *self.figures, self.provenance, self.saved]
+
+
+# ----------------------------------------------------------------------------- save / load
+
+
+def save_result(result: Any, path: str | Path, provenance: dict[str, Any] | None = None
+                ) -> Path:
+    """Save a study result (aggregates and row positions only) for re-rendering.
+
+    The file is a pickle: load only files you wrote yourself (:func:`load_result`).
+    """
+    p = Path(path)
+    with open(p, "wb") as f:
+        pickle.dump({"format": _MAGIC, "version": _SAVE_VERSION, "result": result,
+                     "provenance": provenance}, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return p
+
+
+def load_result(path: str | Path) -> tuple[Any, dict[str, Any] | None]:
+    """``(result, provenance)`` from a file written by :func:`save_result`.
+
+    Raises
+    ------
+    hccstudy.errors.InputError
+        The file is not a saved hccstudy result (rule ``saved-result``).
+    """
+    from hccstudy.errors import InputError
+
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(2)
+            f.seek(0)
+            if not head or head[0] != 0x80:
+                raise ValueError
+            obj = pickle.load(f)  # our own format (see docstring)
+    except OSError as e:
+        raise InputError(f"cannot read {p.name!r}: {e.strerror}", rule="saved-result") from None
+    except Exception:
+        raise InputError(f"{p.name!r} is not a saved hccstudy result (result.pkl written by "
+                         "`hccstudy run`)", rule="saved-result") from None
+    if not isinstance(obj, dict) or obj.get("format") != _MAGIC:
+        raise InputError(f"{p.name!r} is not a saved hccstudy result", rule="saved-result")
+    if obj.get("version") != _SAVE_VERSION:
+        raise InputError(f"{p.name!r} was saved by another hccstudy version (format "
+                         f"{obj.get('version')}); rerun `hccstudy run`", rule="saved-result")
+    return obj["result"], obj.get("provenance")
+
+
+# ----------------------------------------------------------------------------- figures
+
+FigureMaker = Callable[[], Any]
+
+
+def _matching(result: Any, name: str, kinds: tuple[str, ...]) -> Any:
+    from hccstudy.report.tables import _matching_test
+
+    return _matching_test(result, name, kinds)
+
+
+def study_figures(result: Any) -> list[tuple[str, str, str, FigureMaker]]:
+    """``(key, caption, anchor, make)`` for every figure of a study result.
+
+    ``anchor`` is the outcome (or ``"flow"`` / ``"adjustment"``) the figure goes with;
+    ``make()`` draws it with :mod:`hccstudy.report.figures`. An empty list when the
+    figures module is not installed. A figure whose drawing fails is left out of the
+    report with a ``RuntimeWarning`` (the CLI prints it as a warning line).
+    """
+    try:
+        from hccstudy.report import figures as F
+    except ImportError:
+        return []
+    out: list[tuple[str, str, str, FigureMaker]] = []
+
+    def add(fn_name: str, key: str, caption: str, anchor: str, *args: Any,
+            **kwargs: Any) -> None:
+        fn = getattr(F, fn_name, None)
+        if fn is not None:  # a figure type the installed figures module does not draw
+            out.append((key, caption, anchor, lambda: fn(*args, **kwargs)))
+
+    add("flow_figure", "flow", "Eligibility flow", "flow", result.flow_frame())
+    for name, res in result.outcomes.items():
+        kind = type(res).__name__
+        if kind == "KaplanMeierResult":
+            add("km_figure", f"{name}_km", f"Kaplan-Meier curves: {name}", name, res,
+                test=_matching(result, name, ("logrank",)))
+        elif kind == "CumulativeIncidenceResult":
+            add("cif_figure", f"{name}_cif", f"Cumulative incidence: {name}", name, res)
+        elif kind == "FailureTypeResult":
+            add("failure_type_figure", f"{name}_failure", f"Failure types: {name}", name, res)
+        elif kind == "CoxResult" and len(res.terms) > 1:
+            add("cox_forest", f"{name}_forest", f"Hazard ratios: {name}", name, res)
+        elif "Subgroup" in kind:
+            add("subgroup_forest", f"{name}_forest", f"Subgroup hazard ratios: {name}", name,
+                res)
+    if result.balance is not None:
+        add("love_figure", "love", "Covariate balance (absolute standardised mean "
+            "differences)", "adjustment", result.balance)
+    if result.propensity is not None:
+        from hccstudy.adjust import ps_overlap
+
+        adj = result.matching if result.matching is not None else result.weighting
+        add("ps_overlap_figure", "ps_overlap", "Propensity score overlap", "adjustment",
+            ps_overlap(result.propensity, adj))
+    return out
+
+
+def _draw(figures: list[tuple[str, str, str, FigureMaker]], fig_dir: Path | None,
+          formats: Sequence[str], dpi: int = 300
+          ) -> tuple[list[FigureBlock], dict[str, str], list[Path]]:
+    """Draw, save and read back each figure; returns blocks, their anchors and paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hccstudy.report import figures as F
+
+    blocks: list[FigureBlock] = []
+    anchors: dict[str, str] = {}
+    paths: list[Path] = []
+    for key, caption, anchor, make in figures:
+        try:
+            fig = make()
+        except Exception as e:  # one figure that cannot be drawn does not stop the report
+            import warnings
+
+            warnings.warn(f"figure {key!r} not drawn: {type(e).__name__}: {e}", RuntimeWarning,
+                          stacklevel=2)
+            continue
+        try:
+            if fig_dir is not None:
+                saved = [Path(p) for p in F.save_figure(fig, fig_dir / key, formats=tuple(
+                    formats), dpi=dpi)]
+            else:
+                saved = []
+        finally:
+            plt.close(fig)
+        paths.extend(saved)
+        by_ext = {p.suffix.lstrip("."): p for p in saved}
+        png = by_ext["png"].read_bytes() if "png" in by_ext else None
+        svg = by_ext["svg"].read_bytes() if "svg" in by_ext else None
+        blocks.append(FigureBlock(key, caption, png=png, svg=svg))
+        anchors[key] = anchor
+    return blocks, anchors, paths
+
+
+# ----------------------------------------------------------------------------- document
+
+
+SUPPLEMENTARY = ("flow", "propensity", "matching", "balance")
+"""Table keys numbered as supplementary tables (S1, S2, ...); the others are Table 1, 2, ..."""
+
+
+def _numbered(tables: list[ReportTable]) -> list[ReportTable]:
+    import re
+    from dataclasses import replace
+
+    main = supp = 0
+    out = []
+    for t in tables:
+        if t.key in SUPPLEMENTARY:
+            supp += 1
+            label = f"Table S{supp}. "
+        else:
+            main += 1
+            label = f"Table {main}. "
+        out.append(replace(t, title=label + re.sub(r"^Table S?\d+\.\s*", "", t.title)))
+    return out
+
+
+def _anchor_of(key: str, result: Any) -> str:
+    if key == "flow":
+        return "flow"
+    if key in ("propensity", "matching", "balance"):
+        return "adjustment"
+    base = key.rsplit("_", 1)[0] if key not in result.outcomes and "_" in key else key
+    return key if key in result.outcomes else base
+
+
+def report_document(result: Any, tables: list[ReportTable],
+                    figures: Sequence[FigureBlock] = (), figure_anchors: dict[str, str] | None
+                    = None, provenance: dict[str, Any] | None = None) -> Document:
+    """Arrange methods, tables (numbered), figures (after their tables) and provenance."""
+    from hccstudy.report.methods import methods_paragraphs, provenance_text
+
+    anchors = figure_anchors or {}
+    blocks: list[Any] = [Heading("Methods")]
+    for head, text in methods_paragraphs(result):
+        blocks += [Heading(head, 2), Paragraph(text)]
+    blocks.append(Heading("Results"))
+    tables = _numbered(tables)
+    figs = list(figures)
+    placed: set[str] = set()
+    fig_no = 0
+
+    def add_figs(anchor: str) -> None:
+        nonlocal fig_no
+        for f in figs:
+            if f.key not in placed and anchors.get(f.key) == anchor:
+                fig_no += 1
+                blocks.append(FigureBlock(f.key, f"Figure {fig_no}. {f.caption}", f.png, f.svg,
+                                          f.width_in))
+                placed.add(f.key)
+
+    last_anchor = None
+    for t in tables:
+        a = _anchor_of(t.key, result)
+        if last_anchor is not None and a != last_anchor:
+            add_figs(last_anchor)
+        blocks.append(t)
+        last_anchor = a
+    if last_anchor is not None:
+        add_figs(last_anchor)
+    for f in figs:
+        if f.key not in placed:
+            add_figs(anchors.get(f.key, ""))
+    if provenance is not None:
+        blocks += [Heading("Provenance"), Preformatted(provenance_text(provenance))]
+    title = getattr(result, "title", "") or "Study report"
+    return Document(title, blocks)
+
+
+# ----------------------------------------------------------------------------- write
+
+
+def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = FORMATS,
+                 figures: bool = True, fmt: TableFormat | None = None,
+                 times: Sequence[float] | None = None,
+                 figure_formats: Sequence[str] = ("png", "svg", "pdf"), dpi: int = 300,
+                 spec_file: str | Path | None = None,
+                 run_time: _dt.datetime | None = None,
+                 progress: Callable[[str], None] | None = None) -> ReportPaths:
+    """Write the report of a study result to ``out_dir`` (created if needed).
+
+    Parameters
+    ----------
+    result : StudyResult
+        From :func:`hccstudy.run`.
+    out_dir : path
+    formats : sequence of {"html", "docx", "csv", "latex"}
+        Which renderings to write; ``provenance.json`` and ``result.pkl`` are always written.
+    figures : bool
+        Draw the figures (needs :mod:`hccstudy.report.figures`).
+    fmt : TableFormat, optional
+        Digits, p-value and CI style.
+    times : sequence of float, optional
+        Landmark times of survival and incidence tables (default 1, 2, 5 years in the
+        endpoint's unit).
+    figure_formats : sequence of str
+        Files kept per figure in ``figures/`` (PNG is drawn for DOCX and SVG for HTML
+        even when not kept).
+    dpi : int
+        PNG resolution (300 for journals).
+    spec_file : path, optional
+        The spec YAML (its hash goes into the provenance).
+    run_time : datetime, optional
+        Recorded in provenance.json only (default: now, UTC).
+    progress : callable, optional
+        Called with a short message before each step (the CLI's progress display).
+
+    Returns
+    -------
+    ReportPaths
+    """
+    from hccstudy.errors import InputError
+    from hccstudy.report.methods import provenance as _prov
+
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise InputError(f"unknown report format(s) {bad}; choose from {list(FORMATS)}",
+                         rule="report format")
+    step = progress or (lambda _msg: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fmt = fmt or TableFormat()
+
+    step("tables")
+    tables = study_tables(result, fmt, times=times)
+    table_paths: list[Path] = []
+    if "csv" in formats or "latex" in formats:
+        from hccstudy.report.render.csv import numeric_csv, table_csv
+        from hccstudy.report.render.latex import table_latex
+
+        tdir = out / "tables"
+        tdir.mkdir(exist_ok=True)
+        for t in _numbered(tables):
+            if "csv" in formats:
+                for path, text in ((tdir / f"{t.key}.csv", table_csv(t)),
+                                   (tdir / f"{t.key}_numeric.csv", numeric_csv(t))):
+                    path.write_text(text, encoding="utf-8", newline="")
+                    table_paths.append(path)
+            if "latex" in formats:
+                path = tdir / f"{t.key}.tex"
+                path.write_text(table_latex(t), encoding="utf-8", newline="")
+                table_paths.append(path)
+
+    blocks: list[FigureBlock] = []
+    anchors: dict[str, str] = {}
+    fig_paths: list[Path] = []
+    if figures:
+        step("figures")
+        specs = study_figures(result)
+        if specs:
+            fdir = out / "figures"
+            fdir.mkdir(exist_ok=True)
+            # DOCX embeds PNG and HTML SVG: draw those even when not kept as files
+            need = (["png"] if "docx" in formats else []) + (["svg"] if "html" in formats
+                                                              else [])
+            ffm = list(dict.fromkeys([*figure_formats, *need]))
+            blocks, anchors, fig_paths = _draw(specs, fdir, ffm, dpi)
+            fig_paths = [p for p in fig_paths if p.suffix.lstrip(".") in figure_formats]
+            for p in list((fdir).iterdir()):
+                if p.suffix.lstrip(".") not in figure_formats and p not in fig_paths:
+                    p.unlink()
+
+    step("provenance")
+    prov = _prov(result, spec_file=spec_file)
+    when = (run_time or _dt.datetime.now(_dt.UTC)).astimezone(_dt.UTC)
+    prov_path = out / "provenance.json"
+    prov_path.write_text(json.dumps({**prov, "run_time_utc": when.isoformat(
+        timespec="seconds")}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    doc = report_document(result, tables, blocks, anchors, prov)
+    html_path = docx_path = None
+    if "html" in formats:
+        step("report.html")
+        from hccstudy.report.render.html import document_html
+
+        html_path = out / "report.html"
+        html_path.write_text(document_html(doc), encoding="utf-8", newline="")
+    if "docx" in formats:
+        step("report.docx")
+        from hccstudy.report.render.docx import write_docx
+
+        docx_path = out / "report.docx"
+        write_docx(doc, docx_path)
+    saved = save_result(result, out / "result.pkl", prov)
+    return ReportPaths(out, html_path, docx_path, tuple(table_paths), tuple(fig_paths),
+                       prov_path, saved)

@@ -1,0 +1,39 @@
+"""CSV of a report table: the display text, and the numbers.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from hccstudy.report.tables import ReportTable
+>>> t = ReportTable("t", "T", pd.DataFrame({"hr": [1 / 3]}), pd.DataFrame({"HR": ["0.33"]}))
+>>> table_csv(t)
+'HR\\n0.33\\n'
+>>> numeric_csv(t)
+'hr\\n0.3333333333\\n'
+"""
+
+from __future__ import annotations
+
+import io
+
+from hccstudy.report.tables import ReportTable
+
+__all__ = ["numeric_csv", "table_csv"]
+
+
+def table_csv(table: ReportTable) -> str:
+    """The display frame as CSV (header row = column names; indented levels keep 2 spaces)."""
+    d = table.display.copy()
+    if table.indent and len(d.columns):
+        first = [("  " + str(v)) if ind else str(v)
+                 for v, ind in zip(d.iloc[:, 0], table.indent, strict=False)]
+        d.iloc[:, 0] = first + [str(v) for v in d.iloc[len(first):, 0]]
+    buf = io.StringIO()
+    d.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def numeric_csv(table: ReportTable, float_format: str = "%.10g") -> str:
+    """The numeric frame as CSV, floats with 10 significant digits (stable across runs)."""
+    buf = io.StringIO()
+    table.numeric.to_csv(buf, index=False, lineterminator="\n", float_format=float_format)
+    return buf.getvalue()

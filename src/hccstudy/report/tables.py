@@ -1,0 +1,1224 @@
+"""Result -> report table: a numeric frame (numbers first) and a display frame (strings).
+
+Every table of a report is a :class:`ReportTable`: ``numeric`` holds the numbers as the
+result gave them (tidy, one row per displayed row), ``display`` the same rows as text
+formatted by :class:`TableFormat` (digits, p-value style, CI style), plus a title,
+optional spanning header cells, footnotes and abbreviations. The renderers in
+:mod:`hccstudy.report.render` turn a ``ReportTable`` into CSV, LaTeX, HTML or DOCX;
+nothing here recomputes a statistic.
+
+Builders are looked up by the result's class name in a registry
+(:func:`register_table`); any other result falls back to :func:`generic_table`,
+which renders its ``to_frame()`` (or ``table()``), so new analysis types appear in a
+report without code here. Frames with ``hr``/``or``/``estimate`` and
+``ci_lower``/``ci_upper`` columns get an "estimate (95% CI)" column, ``p``-columns the
+p-value style.
+
+Examples
+--------
+>>> import hccstudy
+>>> d = hccstudy.datasets.load_demo()
+>>> km = hccstudy.kaplan_meier(d, "os_months", "death", by="arm")
+>>> t = build_tables("km_os", km, units="months")[0]
+>>> t.display.columns.tolist()[:4]
+['Group', 'n', 'Events', 'Median, months (95% CI)']
+>>> format_p(0.0004), format_p(0.0412), format_ci(1.234, 0.9, 1.71)
+('< 0.001', '0.041', '1.23 (0.90–1.71)')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ReportTable",
+    "TableFormat",
+    "build_tables",
+    "cox_table",
+    "default_times",
+    "flow_table",
+    "format_ci",
+    "format_num",
+    "format_p",
+    "generic_table",
+    "km_summary_table",
+    "register_table",
+    "study_tables",
+    "table1_table",
+    "term_label",
+    "time_label",
+]
+
+
+# ----------------------------------------------------------------------------- format
+
+
+@dataclass(frozen=True)
+class TableFormat:
+    """How numbers become text.
+
+    Attributes
+    ----------
+    digits : int
+        Decimals of estimates (HR, OR, coefficients) and their CIs.
+    summary_digits : int
+        Decimals of descriptive numbers (medians, means, ranges, survival medians).
+    percent_digits : int
+        Decimals of percentages.
+    p_digits : int
+        Decimals of p-values at or above ``p_threshold``.
+    p_threshold : float
+        p-values below it print as ``"< 0.001"`` (``p_style="threshold"``).
+    p_style : {"threshold", "exact", "scientific"}
+        ``"threshold"``: ``< 0.001``; ``"exact"``: always ``p_digits`` significant decimals
+        (no threshold); ``"scientific"``: ``1.2e-05`` below the threshold.
+    ci_style : {"paren", "brackets", "to"}
+        ``1.23 (0.90–1.71)``, ``1.23 [0.90, 1.71]`` or ``1.23 (0.90 to 1.71)``; the
+        ``"paren"`` style switches to ``" to "`` when a limit is negative.
+    ci_sep : str
+        Separator of the ``"paren"`` style (an en dash by default).
+    na : str
+        Text for a missing or undefined number.
+    not_reached : str
+        Text for a median (or CI limit) that was not reached.
+    labels : mapping
+        Variable name -> label shown in the tables (e.g. ``{"age_years": "Age, years"}``).
+    """
+
+    digits: int = 2
+    summary_digits: int = 1
+    percent_digits: int = 1
+    p_digits: int = 3
+    p_threshold: float = 0.001
+    p_style: Literal["threshold", "exact", "scientific"] = "threshold"
+    ci_style: Literal["paren", "brackets", "to"] = "paren"
+    ci_sep: str = "–"
+    na: str = "–"
+    not_reached: str = "NR"
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def label(self, name: str) -> str:
+        """The label of a variable (its name when none is set)."""
+        return str(self.labels.get(name, name))
+
+
+_DEFAULT = TableFormat()
+
+
+def _isnan(x: Any) -> bool:
+    try:
+        return x is None or bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_num(x: Any, digits: int = 2, fmt: TableFormat = _DEFAULT) -> str:
+    """A number with ``digits`` decimals; missing -> ``fmt.na``; infinite -> ``inf``.
+
+    Examples
+    --------
+    >>> format_num(1.005, 1), format_num(float("nan")), format_num(3, 0)
+    ('1.0', '–', '3')
+    """
+    if _isnan(x):
+        return fmt.na
+    v = float(x)
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    out = f"{v:.{digits}f}"
+    return "0" + out[2:] if out.startswith("-0") and float(out) == 0 else out
+
+
+def format_count(x: Any, fmt: TableFormat = _DEFAULT) -> str:
+    """A count: an integer, or one decimal when weighted (non-integer).
+
+    Examples
+    --------
+    >>> format_count(12.0), format_count(12.5), format_count(None)
+    ('12', '12.5', '–')
+    """
+    if _isnan(x):
+        return fmt.na
+    v = float(x)
+    return str(round(v)) if abs(v - round(v)) < 1e-9 else f"{v:.1f}"
+
+
+def format_p(p: Any, fmt: TableFormat = _DEFAULT) -> str:
+    """Journal-style p-value (see :class:`TableFormat`).
+
+    Examples
+    --------
+    >>> format_p(0.0004), format_p(0.0412), format_p(1.0), format_p(float("nan"))
+    ('< 0.001', '0.041', '1.000', '–')
+    >>> format_p(0.00001234, TableFormat(p_style="scientific"))
+    '1.2e-05'
+    """
+    if _isnan(p):
+        return fmt.na
+    v = float(p)
+    if fmt.p_style == "exact":
+        return f"{v:.{fmt.p_digits}g}" if v < 10 ** -fmt.p_digits else f"{v:.{fmt.p_digits}f}"
+    if v < fmt.p_threshold:
+        if fmt.p_style == "scientific":
+            return f"{v:.1e}"
+        return f"< {fmt.p_threshold:g}"
+    return f"{v:.{fmt.p_digits}f}"
+
+
+def format_ci(est: Any, lower: Any, upper: Any, fmt: TableFormat = _DEFAULT,
+              digits: int | None = None) -> str:
+    """``estimate (lower–upper)`` in the CI style of ``fmt``.
+
+    A missing estimate gives ``fmt.na``; a missing limit ``fmt.not_reached`` when the
+    estimate exists (a median whose upper limit is not reached).
+
+    Examples
+    --------
+    >>> format_ci(1.5, 1.1, 2.04)
+    '1.50 (1.10–2.04)'
+    >>> format_ci(1.5, 1.1, 2.04, TableFormat(ci_style="brackets"))
+    '1.50 [1.10, 2.04]'
+    >>> format_ci(12.8, 9.7, float("nan"), digits=1)
+    '12.8 (9.7–NR)'
+    >>> format_ci(-0.2, -0.31, -0.09)
+    '-0.20 (-0.31 to -0.09)'
+    """
+    d = fmt.digits if digits is None else digits
+    if _isnan(est):
+        return fmt.na if _isnan(lower) and _isnan(upper) else \
+            f"{fmt.not_reached} ({_lim(lower, d, fmt)}{fmt.ci_sep}{_lim(upper, d, fmt)})"
+    e, lo, hi = format_num(est, d, fmt), _lim(lower, d, fmt), _lim(upper, d, fmt)
+    if fmt.ci_style == "brackets":
+        return f"{e} [{lo}, {hi}]"
+    if fmt.ci_style == "to" or lo.startswith("-") or hi.startswith("-"):
+        return f"{e} ({lo} to {hi})"  # a dash between negative limits would misread
+    return f"{e} ({lo}{fmt.ci_sep}{hi})"
+
+
+def _lim(x: Any, digits: int, fmt: TableFormat) -> str:
+    return fmt.not_reached if _isnan(x) else format_num(x, digits, fmt)
+
+
+def _ci_head(level: float = 0.95) -> str:
+    return f"{100 * level:g}% CI"
+
+
+# ----------------------------------------------------------------------------- table
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of a report: numbers, their display, and the notes under it.
+
+    Attributes
+    ----------
+    key : str
+        File stem (``tables/<key>.csv``); unique within a report.
+    title : str
+        Caption, e.g. "Table 1. Baseline characteristics".
+    numeric : pandas.DataFrame
+        The numbers (tidy, as the result gave them).
+    display : pandas.DataFrame
+        Text cells, one row per displayed row; its columns are the header row.
+    spanners : tuple of (str, int)
+        Optional header cells above the column header, each spanning ``int`` columns
+        (their spans add up to the number of columns).
+    indent : tuple of bool
+        Per display row: indent the first cell (a level under its variable).
+    footnotes : tuple of str
+        Notes under the table (tests, methods).
+    abbreviations : tuple of str
+        ``"HR, hazard ratio"`` entries, printed as one footnote line.
+    """
+
+    key: str
+    title: str
+    numeric: pd.DataFrame
+    display: pd.DataFrame
+    spanners: tuple[tuple[str, int], ...] = ()
+    indent: tuple[bool, ...] = ()
+    footnotes: tuple[str, ...] = ()
+    abbreviations: tuple[str, ...] = ()
+
+    def notes(self) -> list[str]:
+        """Footnote lines: the footnotes, then one line of abbreviations."""
+        out = list(self.footnotes)
+        if self.abbreviations:
+            out.append("; ".join(sorted(dict.fromkeys(self.abbreviations))) + ".")
+        return out
+
+    def to_text(self) -> str:
+        """Plain text (title, aligned columns, notes): the golden-snapshot form.
+
+        Examples
+        --------
+        >>> t = ReportTable("x", "T", pd.DataFrame(), pd.DataFrame({"a": ["1"], "b": ["22"]}))
+        >>> print(t.to_text())
+        T
+        a  b
+        1  22
+        """
+        cols = [str(c) for c in self.display.columns]
+        rows = [[str(v) for v in r] for r in self.display.itertuples(index=False, name=None)]
+        if self.indent:
+            for r, ind in zip(rows, self.indent, strict=False):
+                if ind and r:
+                    r[0] = "  " + r[0]
+        widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(cols)]
+        lines = [self.title]
+        if self.spanners:
+            cells, i = [], 0
+            for lab, span in self.spanners:
+                w = sum(widths[i:i + span]) + 2 * (span - 1)
+                cells.append(lab.ljust(w))
+                i += span
+            lines.append("  ".join(cells).rstrip())
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+        for r in rows:
+            lines.append("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+        lines.extend(self.notes())
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from hccstudy.report.render.html import table_html
+
+        return table_html(self)
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+
+# ----------------------------------------------------------------------------- registry
+
+Builder = Callable[..., list[ReportTable]]
+_BUILDERS: dict[str, Builder] = {}
+
+
+def register_table(*class_names: str) -> Callable[[Builder], Builder]:
+    """Register a table builder for results of the named classes.
+
+    A builder is called as ``builder(name, result, fmt=..., **context)`` and returns a
+    list of :class:`ReportTable`. ``context`` holds ``units``, ``times``, ``test``
+    (a matching log-rank / Gray result) and ``group`` (group column name) when known;
+    builders take ``**kwargs`` and ignore what they do not use.
+
+    Examples
+    --------
+    >>> @register_table("MyResult")
+    ... def _my(name, result, fmt=TableFormat(), **kw):
+    ...     return [generic_table(name, result.to_frame(), fmt=fmt)]
+    >>> "MyResult" in registered()
+    True
+    >>> _ = _BUILDERS.pop("MyResult")
+    """
+    def deco(fn: Builder) -> Builder:
+        for c in class_names:
+            _BUILDERS[c] = fn
+        return fn
+    return deco
+
+
+def registered() -> tuple[str, ...]:
+    """Class names with a specialised table builder."""
+    return tuple(sorted(_BUILDERS))
+
+
+def build_tables(name: str, result: Any, fmt: TableFormat = _DEFAULT,
+                 **context: Any) -> list[ReportTable]:
+    """The tables of one result: its registered builder, else :func:`generic_table`.
+
+    Returns an empty list for a result with no frame (``to_frame``, ``table`` or
+    ``hazard_ratios``).
+    """
+    for klass in type(result).__mro__:
+        fn = _BUILDERS.get(klass.__name__)
+        if fn is not None:
+            return fn(name, result, fmt=fmt, **context)
+    frame = result_frame(result)
+    if frame is None:
+        return []
+    title = _title(name, getattr(result, "title", None))
+    notes = tuple(s for s in (_method_note(result),) if s)
+    return [generic_table(name, frame, fmt=fmt, title=title, footnotes=notes)]
+
+
+def result_frame(result: Any) -> pd.DataFrame | None:
+    """``to_frame()``, else ``table()``, else ``hazard_ratios()`` of a result (or None)."""
+    for meth in ("to_frame", "table", "hazard_ratios"):
+        f = getattr(result, meth, None)
+        if callable(f):
+            try:
+                out = f()
+            except TypeError:
+                continue
+            if isinstance(out, pd.DataFrame):
+                return out
+    if isinstance(result, pd.DataFrame):
+        return result
+    return None
+
+
+def _method_note(result: Any) -> str:
+    m = getattr(result, "method", None)
+    return m.strip() if isinstance(m, str) and m.strip() else ""
+
+
+def _title(name: str, title: Any = None, what: str = "") -> str:
+    if isinstance(title, str) and title:
+        return title
+    nice = name.replace("_", " ")
+    return f"{what}: {nice}" if what else nice[:1].upper() + nice[1:]
+
+
+# ----------------------------------------------------------------------------- generic
+
+_EST_COLS = ("hr", "or", "rr", "sub_hr", "estimate", "difference", "ratio", "proportion",
+             "rate", "survival", "cif", "median", "mean", "rmst")
+_TIME_COLS = ("time", "at", "tau", "landmark", "times")
+_P_RE = re.compile(r"((^|_)p(_|$))|pvalue")
+_COUNT_RE = re.compile(r"^(n|n_.*|.*_n|events|events_.*|.*_events|count|observed|df|k)$")
+_PERCENT_RE = re.compile(r"(percent|pct)")
+_RATE_RE = re.compile(r"(^|_)(rate|proportion)$")
+
+
+def generic_table(name: str, frame: pd.DataFrame, *, fmt: TableFormat = _DEFAULT,
+                  title: str | None = None, footnotes: Sequence[str] = (),
+                  conf_level: float = 0.95) -> ReportTable:
+    """Render any numeric frame: estimate + CI pairs merged, p-values and counts styled.
+
+    A named index becomes the first column. For each estimate column ``x`` of
+    ``hr, or, rr, estimate, ...`` with ``ci_lower``/``ci_upper`` (or ``x_lower``/``x_upper``)
+    columns, one column ``"X (95% CI)"`` replaces the three. Columns whose name looks
+    like a p-value use :func:`format_p`, counts are integers, other floats get
+    ``fmt.digits`` decimals; booleans print as yes/no.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"variable": ["size"], "n": [10.0], "hr": [1.5], "ci_lower": [1.1],
+    ...                   "ci_upper": [2.0], "p_value": [0.0004]})
+    >>> generic_table("sub", f).display.values.tolist()
+    [['size', '10', '1.50 (1.10–2.00)', '< 0.001']]
+    """
+    f = frame.copy()
+    if f.index.name is not None or isinstance(f.index, pd.MultiIndex):
+        f = f.reset_index()
+    if isinstance(f.columns, pd.MultiIndex):
+        f.columns = [":".join(str(x) for x in c if str(x)) for c in f.columns]
+    f.columns = [str(c) for c in f.columns]
+    out: dict[str, list[str]] = {}
+    used: set[str] = set()
+    cols = list(f.columns)
+    measure = str(frame.attrs.get("measure", "")) if hasattr(frame, "attrs") else ""
+    for c in cols:
+        if c in used:
+            continue
+        est = next((e for e in _EST_COLS if c == e or c.endswith("_" + e)), None)
+        lo = hi = None
+        if est is not None:
+            pre = c[:-len(est)]
+            for a, b in ((f"{c}_lower", f"{c}_upper"), (f"{c}_ci_lower", f"{c}_ci_upper"),
+                         (f"{pre}ci_lower", f"{pre}ci_upper"), (f"{pre}lower", f"{pre}upper")):
+                if a in f.columns and b in f.columns and a not in used:
+                    lo, hi = a, b
+                    break
+        if est is not None and lo is not None and hi is not None:
+            scale = 100.0 if est in ("proportion", "rate", "survival", "cif") else 1.0
+            what = measure if est == "estimate" and measure else _pretty(est)
+            lead = _pretty(c[:-len(est)].strip("_")) + " " if c != est else ""
+            head = (lead + what + (" % " if scale == 100.0 else " ")
+                    + f"({_ci_head(conf_level)})")
+            d = fmt.percent_digits if scale == 100.0 else fmt.digits
+            out[head] = [format_ci(_mul(e, scale), _mul(a, scale), _mul(b, scale), fmt, d)
+                         for e, a, b in zip(f[c], f[lo], f[hi], strict=True)]
+            used.update({c, lo, hi})
+            continue
+        share = next((f"{c}{s}" for s in ("_rate", "_percent", "_proportion")
+                      if f"{c}{s}" in f.columns), None)
+        if share is not None and pd.api.types.is_numeric_dtype(f[c]):
+            k = 1.0 if share.endswith("_percent") else 100.0
+            out[f"{_pretty(c)}, n (%)"] = [
+                fmt.na if _isnan(n) else
+                f"{format_count(n, fmt)} ({format_num(_mul(r, k), fmt.percent_digits, fmt)})"
+                for n, r in zip(f[c], f[share], strict=True)]
+            used.update({c, share})
+            continue
+        out[_pretty(c)] = [_cell(c, v, fmt) for v in f[c]]
+        used.add(c)
+    disp = pd.DataFrame(out) if out else pd.DataFrame(index=range(len(f)))
+    nr = any(fmt.not_reached in v for col in out.values() for v in col)
+    return ReportTable(name, title or _title(name), frame_numeric(frame), disp,
+                       footnotes=tuple(footnotes), abbreviations=_abbrev(list(disp.columns))
+                       + (("NR, not reached",) if nr else ()))
+
+
+def _mul(x: Any, k: float) -> Any:
+    return x if _isnan(x) else float(x) * k
+
+
+def _cell(col: str, v: Any, fmt: TableFormat) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    if isinstance(v, str):
+        return v
+    if _isnan(v):
+        return fmt.na
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        low = col.lower()
+        if low in _TIME_COLS:
+            return f"{float(v):g}"
+        if _P_RE.match(low):
+            return format_p(v, fmt)
+        if _COUNT_RE.match(low) and abs(float(v) - round(float(v))) < 1e-9:
+            return str(round(float(v)))
+        if _PERCENT_RE.search(low):
+            return format_num(v, fmt.percent_digits, fmt)
+        if _RATE_RE.search(low):  # a proportion in [0, 1]: shown as a percentage
+            return format_num(100 * float(v), fmt.percent_digits, fmt)
+        return format_num(v, fmt.digits, fmt)
+    return str(v)
+
+
+_PRETTY = {"uni": "Univariate", "multi": "Multivariable", "hr": "HR", "or": "OR", "rr": "RR", "sub_hr": "Subdistribution HR", "n": "n",
+           "p": "p", "p_value": "p", "p_interaction": "p for interaction", "se": "SE",
+           "coef": "Coefficient", "ci_lower": "CI lower", "ci_upper": "CI upper",
+           "smd": "SMD", "cif": "Cumulative incidence", "df": "df", "z": "z"}
+
+
+def _pretty(col: str) -> str:
+    if col in _PRETTY:
+        return _PRETTY[col]
+    s = col.replace("_", " ")
+    return s[:1].upper() + s[1:]
+
+
+_ABBREV = {"HR": "HR, hazard ratio", "CI": "CI, confidence interval", "OR": "OR, odds ratio",
+           "SMD": "SMD, standardised mean difference", "SE": "SE, standard error",
+           "NR": "NR, not reached", "RR": "RR, relative risk"}
+
+
+def _abbrev(texts: Sequence[str]) -> tuple[str, ...]:
+    found = []
+    joined = " ".join(texts)
+    for k, v in _ABBREV.items():
+        if re.search(rf"\b{k}\b", joined):
+            found.append(v)
+    return tuple(found)
+
+
+def frame_numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    """A flat copy of a result frame: index reset, MultiIndex columns joined with ``:``."""
+    f = frame.copy()
+    if isinstance(f.columns, pd.MultiIndex):
+        f.columns = [":".join(str(x) for x in c if str(x)) for c in f.columns]
+    if f.index.name is not None or isinstance(f.index, pd.MultiIndex):
+        f = f.reset_index()
+    else:
+        f = f.reset_index(drop=True)
+    f.columns = [str(c) for c in f.columns]
+    return f
+
+
+# ----------------------------------------------------------------------------- time points
+
+
+def default_times(units: str | None) -> tuple[float, ...]:
+    """Landmark times of survival tables: 1, 2 and 5 years in the endpoint's unit.
+
+    Examples
+    --------
+    >>> default_times("months"), default_times("years")
+    ((12.0, 24.0, 60.0), (1.0, 2.0, 5.0))
+    """
+    per_year = {"months": 12.0, "years": 1.0, "days": 365.25}.get(units or "months", 12.0)
+    return tuple(per_year * y for y in (1.0, 2.0, 5.0))
+
+
+def time_label(t: float, units: str | None) -> str:
+    """``"2-year"`` for 24 months, ``"6-month"`` for 6 months, else ``"t = x"``.
+
+    Examples
+    --------
+    >>> time_label(24, "months"), time_label(6, "months"), time_label(730.5, "days")
+    ('2-year', '6-month', '2-year')
+    """
+    per_year = {"months": 12.0, "years": 1.0, "days": 365.25}.get(units or "")
+    if per_year is None:
+        return f"t = {t:g}"
+    y = t / per_year
+    if abs(y - round(y)) < 1e-9 and round(y) >= 1:
+        return f"{round(y)}-year"
+    if units == "months":
+        return f"{t:g}-month"
+    if units == "days":
+        return f"{t:g}-day"
+    return f"{t:g}-year"
+
+
+# ----------------------------------------------------------------------------- Kaplan-Meier
+
+
+@register_table("KaplanMeierResult")
+def km_summary_table(name: str, km: Any, fmt: TableFormat = _DEFAULT, *,
+                     times: Sequence[float] | None = None, units: str | None = None,
+                     test: Any = None, group: str | None = None,
+                     **_: Any) -> list[ReportTable]:
+    """Survival summary: n, events, median (95% CI) and x-year rates (95% CI) per group.
+
+    ``test`` (a log-rank result with ``p_value``) adds its p-value as a footnote.
+    Rates after a group's last follow-up time are shown as ``fmt.na``.
+    """
+    tt = tuple(float(t) for t in (times if times is not None else default_times(units)))
+    med = km.median()
+    rates = km.at(list(tt)) if tt else pd.DataFrame(columns=["group", "time"])
+    lvl = _ci_head(km.conf_level)
+    unit = f", {units}" if units else ""
+    num_rows: list[dict[str, Any]] = []
+    disp_rows: list[list[str]] = []
+    for _, m in med.iterrows():
+        g = str(m["group"])
+        r = rates[rates["group"].astype(str) == g].set_index("time")
+        num: dict[str, Any] = {"group": g, "n": int(m["n"]), "events": float(m["n_events"]),
+                               "median": m["median"], "median_lower": m["ci_lower"],
+                               "median_upper": m["ci_upper"]}
+        cells = [g, format_count(m["n"], fmt), format_count(m["n_events"], fmt),
+                 format_ci(m["median"], m["ci_lower"], m["ci_upper"], fmt, fmt.summary_digits)]
+        for t in tt:
+            if t in r.index:
+                row = r.loc[t]
+                s, lo, hi = float(row["survival"]), float(row["ci_lower"]), float(row["ci_upper"])
+            else:
+                s = lo = hi = float("nan")
+            num[f"survival_{t:g}"], num[f"lower_{t:g}"], num[f"upper_{t:g}"] = s, lo, hi
+            cells.append(format_ci(_mul(s, 100), _mul(lo, 100), _mul(hi, 100), fmt,
+                                   fmt.percent_digits) if not _isnan(s) else fmt.na)
+        num_rows.append(num)
+        disp_rows.append(cells)
+    cols = ["Group", "n", "Events", f"Median{unit} ({lvl})",
+            *(f"{time_label(t, units)} survival, % ({lvl})" for t in tt)]
+    if units is None:
+        cols[3] = f"Median ({lvl})"
+    notes = [f"Kaplan-Meier estimates; {km.conf_type} transformed pointwise {lvl}s, "
+             f"{km.variance} variance."]
+    if test is not None and hasattr(test, "p_value"):
+        notes.append(f"{_test_name(test)}: chi-square = {format_num(test.statistic, 2, fmt)}"
+                     f" on {test.df} df, p {_p_eq(test.p_value, fmt)}.")
+    if any(_isnan(r["median"]) for r in num_rows):
+        notes.append("NR, median not reached.")
+    label = f" by {fmt.label(group)}" if group and len(km.groups) > 1 else ""
+    return [ReportTable(name, f"Kaplan-Meier survival summary ({name}){label}",
+                        pd.DataFrame(num_rows), pd.DataFrame(disp_rows, columns=cols),
+                        footnotes=tuple(notes), abbreviations=("CI, confidence interval",))]
+
+
+def _test_name(test: Any) -> str:
+    rho = getattr(test, "rho", 0)
+    return "Log-rank test" if not rho else f"G-rho test (rho = {rho:g})"
+
+
+def _p_eq(p: Any, fmt: TableFormat) -> str:
+    s = format_p(p, fmt)
+    return s if s.startswith("<") else f"= {s}"
+
+
+@register_table("LogrankResult")
+def logrank_table(name: str, lr: Any, fmt: TableFormat = _DEFAULT,
+                  **_: Any) -> list[ReportTable]:
+    """Observed and expected events per group with the chi-square test in a footnote."""
+    tab = lr.table()
+    num = tab.copy()
+    num["statistic"], num["df"], num["p_value"] = lr.statistic, lr.df, lr.p_value
+    disp = pd.DataFrame({
+        "Group": tab["group"].astype(str),
+        "n": [format_count(v, fmt) for v in tab["n"]],
+        "Observed events": [format_count(v, fmt) for v in tab["observed"]],
+        "Expected events": [format_num(v, fmt.summary_digits, fmt) for v in tab["expected"]],
+    })
+    note = (f"{_test_name(lr)}: chi-square = {format_num(lr.statistic, 2, fmt)} on {lr.df} df, "
+            f"p {_p_eq(lr.p_value, fmt)}" + (f", stratified by {lr.strata}" if lr.strata else "")
+            + ".")
+    return [ReportTable(name, f"{_test_name(lr)}: {name.replace('_', ' ')}", num, disp,
+                        footnotes=(note,))]
+
+
+# ----------------------------------------------------------------------------- Cox
+
+_C_RE = re.compile(r"^C\((?P<var>[^,()]+?)\s*(?:,\s*(?:contr\.)?treatment\((?:reference\s*=\s*)?"
+                   r"(?P<ref>[^()]*)\))?\s*\)\[T\.(?P<lev>.*)\]$")
+_F_RE = re.compile(r"^(?P<var>[A-Za-z_][A-Za-z0-9_.]*)\[T\.(?P<lev>.*)\]$")
+
+
+def _split_top(term: str) -> list[str]:
+    """Split an interaction term on ``:`` outside parentheses, brackets and quotes."""
+    parts, depth, quote, cur = [], 0, "", ""
+    for ch in term:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            parts.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    parts.append(cur)
+    return parts
+
+
+def term_label(term: str, fmt: TableFormat = _DEFAULT) -> str:
+    """A readable label of a formulaic design column.
+
+    Examples
+    --------
+    >>> term_label("C(arm, treatment('non-CCRT'))[T.CCRT]")
+    'arm: CCRT vs non-CCRT'
+    >>> term_label("bclc_stage[T.C]"), term_label("tumour_size_cm")
+    ('bclc_stage: C', 'tumour_size_cm')
+    >>> term_label("age_years:sex[T.male]")
+    'age_years × sex: male'
+    """
+    parts = _split_top(term)
+    if len(parts) > 1:
+        return " × ".join(term_label(p, fmt) for p in parts)
+    m = _C_RE.match(term)
+    if m:
+        ref = (m.group("ref") or "").strip().strip("'\"")
+        var = fmt.label(m.group("var").strip())
+        return f"{var}: {m.group('lev')}" + (f" vs {ref}" if ref else "")
+    m = _F_RE.match(term)
+    if m:
+        return f"{fmt.label(m.group('var'))}: {m.group('lev')}"
+    return fmt.label(term)
+
+
+@register_table("CoxResult")
+def cox_table(name: str, fit: Any, fmt: TableFormat = _DEFAULT, **_: Any) -> list[ReportTable]:
+    """Hazard ratios with Wald CIs and p-values, one row per model term."""
+    hr = fit.hazard_ratios()
+    num = frame_numeric(fit.to_frame())
+    lvl = _ci_head(fit.conf_level)
+    disp = pd.DataFrame({
+        "Variable": [term_label(str(t), fmt) for t in hr.index],
+        f"HR ({lvl})": [format_ci(a, b, c, fmt) for a, b, c in
+                        zip(hr["hr"], hr["ci_lower"], hr["ci_upper"], strict=True)],
+        "p": [format_p(p, fmt) for p in hr["p"]],
+    })
+    tests = fit.tests
+    tl = []
+    for key, lab in (("likelihood_ratio", "likelihood ratio"), ("wald", "Wald"),
+                     ("score", "score"), ("robust_score", "robust score")):
+        if key in tests.index:
+            tl.append(f"{lab} p {_p_eq(tests.loc[key, 'p'], fmt)}")
+    var = ("robust (sandwich) variance" if fit.variance == "robust" else
+           "model-based variance")
+    notes = [f"Cox proportional hazards model, {fit.ties} ties, {var}; n = {fit.n}, "
+             f"events = {fit.n_events}" + (f"; stratified by {', '.join(fit.strata)}"
+                                           if fit.strata else "") + ".",
+             f"p-values are Wald tests; global tests: {', '.join(tl)}."]
+    if fit.unstable:
+        notes.append("Unstable (diverging) estimates: "
+                     + ", ".join(term_label(t, fmt) for t in fit.unstable) + ".")
+    return [ReportTable(name, f"Cox model: {name.replace('_', ' ')}", num, disp,
+                        footnotes=tuple(notes),
+                        abbreviations=("HR, hazard ratio", "CI, confidence interval"))]
+
+
+@register_table("FineGrayResult")
+def fine_gray_table(name: str, fit: Any, fmt: TableFormat = _DEFAULT,
+                    **_: Any) -> list[ReportTable]:
+    """Subdistribution hazard ratios (Fine-Gray) with sandwich CIs."""
+    hr = fit.hazard_ratios()
+    disp = pd.DataFrame({
+        "Variable": [term_label(str(t), fmt) for t in hr["term"]],
+        "SHR (95% CI)": [format_ci(a, b, c, fmt) for a, b, c in
+                         zip(hr["hr"], hr["ci_lower"], hr["ci_upper"], strict=True)],
+        "p": [format_p(p, fmt) for p in hr["p_value"]],
+    })
+    note = (f"Fine-Gray model for cause {fit.cause}; n = {fit.n}, events = {fit.n_events}, "
+            f"competing events = {fit.n_competing}; sandwich variance.")
+    return [ReportTable(name, f"Fine-Gray model: {name.replace('_', ' ')}", hr, disp,
+                        footnotes=(note,),
+                        abbreviations=("SHR, subdistribution hazard ratio",
+                                       "CI, confidence interval"))]
+
+
+@register_table("ModelBuildingResult")
+def model_building_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
+                         **_: Any) -> list[ReportTable]:
+    """Univariate and multivariable estimates side by side (and the elimination path)."""
+    f = res.to_frame()
+    measure = str(f.attrs.get("measure", "HR"))
+    lvl = _ci_head(getattr(res.univariate, "conf_level", 0.95))
+
+    def label(r: Any) -> str:
+        v = fmt.label(str(r["variable"]))
+        lev, ref = r.get("level", ""), r.get("reference", "")
+        if isinstance(lev, str) and lev:
+            v += f": {lev}" + (f" vs {ref}" if isinstance(ref, str) and ref else "")
+        return v
+
+    rows = [r for _, r in f.iterrows()]
+    disp = pd.DataFrame([[label(r),
+                          format_count(r.get("uni_n"), fmt), format_count(r.get("uni_events"), fmt),
+                          format_ci(r["uni_estimate"], r["uni_ci_lower"], r["uni_ci_upper"], fmt),
+                          format_p(r.get("uni_p"), fmt),
+                          format_ci(r["multi_estimate"], r["multi_ci_lower"],
+                                    r["multi_ci_upper"], fmt),
+                          format_p(r.get("multi_p"), fmt)] for r in rows],
+                        columns=["Variable", "n", "Events", f"{measure} ({lvl})", "p",
+                                 f"{measure} ({lvl})", "p"])
+    notes = [_sentence_case(str(res.method))] if getattr(res, "method", "") else []
+    notes.append("–: not in the multivariable model.")
+    abbr = {"HR": "HR, hazard ratio", "OR": "OR, odds ratio"}.get(measure)
+    out = [ReportTable(name, f"{measure}s, univariate and multivariable: "
+                       f"{name.replace('_', ' ')}", frame_numeric(f), disp,
+                       spanners=(("", 3), ("Univariate", 2), ("Multivariable", 2)),
+                       footnotes=tuple(notes),
+                       abbreviations=tuple(a for a in (abbr, "CI, confidence interval") if a))]
+    path = res.path
+    if len(path):
+        out.append(generic_table(f"{name}_path", path, fmt=fmt,
+                                 title=f"Backward elimination: {name.replace('_', ' ')}"))
+    return out
+
+
+def _sentence_case(text: str) -> str:
+    t = text.strip()
+    return (t[:1].upper() + t[1:] + ("" if t.endswith(".") else ".")) if t else ""
+
+
+# ----------------------------------------------------------------------------- competing risks
+
+
+@register_table("CumulativeIncidenceResult")
+def cif_table(name: str, cif: Any, fmt: TableFormat = _DEFAULT, *,
+              times: Sequence[float] | None = None, units: str | None = None,
+              test: Any = None, **_: Any) -> list[ReportTable]:
+    """Cumulative incidence (%, 95% CI) per group and cause at the landmark times."""
+    tt = tuple(float(t) for t in (times if times is not None else default_times(units)))
+    at = cif.at(list(tt))
+    lvl = _ci_head(cif.conf_level)
+    num_rows, disp_rows = [], []
+    for g in cif.groups:
+        for c in cif.causes:
+            sel = at[(at["group"] == g) & (at["cause"] == c)].set_index("time")
+            num: dict[str, Any] = {"group": g, "cause": c,
+                                   "events": float(cif.n_events.get((g, c), 0))}
+            cells = [str(g), str(c), format_count(num["events"], fmt)]
+            for t in tt:
+                f, lo, hi = (float(sel.loc[t, k]) for k in ("cif", "ci_lower", "ci_upper"))
+                num[f"cif_{t:g}"], num[f"lower_{t:g}"], num[f"upper_{t:g}"] = f, lo, hi
+                cells.append(fmt.na if _isnan(f) else
+                             format_ci(f * 100, lo * 100, hi * 100, fmt, fmt.percent_digits))
+            num_rows.append(num)
+            disp_rows.append(cells)
+    cols = ["Group", "Cause", "Events",
+            *(f"{time_label(t, units)} cumulative incidence, % ({lvl})" for t in tt)]
+    notes = [_method_note(cif)]
+    if test is not None and hasattr(test, "causes"):
+        for c, s, p in zip(test.causes, test.statistic, test.p_value, strict=True):
+            notes.append(f"Gray's test, cause {c}: chi-square = {format_num(s, 2, fmt)} on "
+                         f"{test.df} df, p {_p_eq(p, fmt)}.")
+    return [ReportTable(name, f"Cumulative incidence: {name.replace('_', ' ')}",
+                        pd.DataFrame(num_rows), pd.DataFrame(disp_rows, columns=cols),
+                        footnotes=tuple(n for n in notes if n),
+                        abbreviations=("CI, confidence interval",))]
+
+
+@register_table("GrayTestResult")
+def gray_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, **_: Any) -> list[ReportTable]:
+    """Gray's test per cause."""
+    tab = res.table()
+    disp = pd.DataFrame({"Cause": tab["cause"].astype(str),
+                         "Chi-square": [format_num(v, 2, fmt) for v in tab["statistic"]],
+                         "df": [str(int(v)) for v in tab["df"]],
+                         "p": [format_p(v, fmt) for v in tab["p_value"]]})
+    return [ReportTable(name, f"Gray's test: {name.replace('_', ' ')}", tab, disp,
+                        footnotes=tuple(s for s in (_method_note(res),) if s))]
+
+
+@register_table("FailureTypeResult")
+def failure_type_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, *,
+                       times: Sequence[float] | None = None, units: str | None = None,
+                       **_: Any) -> list[ReportTable]:
+    """1 - Kaplan-Meier (competing events censored) next to the cumulative incidence."""
+    tt = tuple(float(t) for t in (times if times is not None else default_times(units)))
+    at = res.at(list(tt))
+    disp = pd.DataFrame({
+        "Group": at["group"].astype(str), "Cause": at["cause"].astype(str),
+        "Time": [time_label(float(t), units) for t in at["time"]],
+        "1 - KM, %": [format_num(_mul(v, 100), fmt.percent_digits, fmt)
+                      for v in at["one_minus_km"]],
+        "Cumulative incidence, %": [format_num(_mul(v, 100), fmt.percent_digits, fmt)
+                                    for v in at["cif"]],
+    })
+    return [ReportTable(name, f"Failure types: {name.replace('_', ' ')}", at, disp,
+                        footnotes=tuple(s for s in (_method_note(res),) if s),
+                        abbreviations=("KM, Kaplan-Meier",))]
+
+
+# ----------------------------------------------------------------------------- Table 1
+
+_SUMMARY_TEXT = {"median_range": "median (range)", "median_iqr": "median (IQR)",
+                 "mean_sd": "mean (SD)", "n_percent": "n (%)"}
+
+
+def _short_test(test: Any) -> str:
+    if not isinstance(test, str) or not test:
+        return ""
+    return test.split(" (")[0]
+
+
+def _t1_cell(row: Mapping[str, Any], g: str, fmt: TableFormat) -> str:
+    summ = row.get("summary")
+    d = fmt.summary_digits
+    if row.get("kind") == "categorical":
+        if row.get("level", "") == "":
+            return ""
+        return f"{format_count(row.get(f'{g}:n'), fmt)} " \
+               f"({format_num(row.get(f'{g}:percent'), fmt.percent_digits, fmt)})"
+    if _isnan(row.get(f"{g}:mean" if summ == "mean_sd" else f"{g}:median")):
+        return fmt.na
+    if summ == "mean_sd":
+        return f"{format_num(row.get(f'{g}:mean'), d, fmt)} ({format_num(row.get(f'{g}:sd'), d, fmt)})"
+    lo, hi = ("min", "max") if summ == "median_range" else ("q1", "q3")
+    return (f"{format_num(row.get(f'{g}:median'), d, fmt)} ({format_num(row.get(f'{g}:{lo}'), d, fmt)}"
+            f"{fmt.ci_sep}{format_num(row.get(f'{g}:{hi}'), d, fmt)})")
+
+
+def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAULT, *,
+                 stage_labels: Mapping[str, str] | None = None, overall: bool = False,
+                 smd: bool = True, missing: bool = True,
+                 title: str = "Table 1. Baseline characteristics") -> ReportTable:
+    """Table 1 with one column block per stage (e.g. before / after matching).
+
+    Parameters
+    ----------
+    name : str
+        Table key.
+    tables : mapping of stage -> Table1Result
+        In display order.
+    stage_labels : mapping, optional
+        Stage -> spanning header text (default "Before adjustment" / "After adjustment").
+    overall : bool
+        Also show the overall column of each stage.
+    smd, missing : bool
+        Show the SMD column; add a "missing" row under variables with missing values.
+    title : str
+        Caption.
+    """
+    labels = {"before": "Before adjustment", "after": "After adjustment",
+              **(dict(stage_labels) if stage_labels else {})}
+    frames = {k: pd.DataFrame(list(t.rows)) for k, t in tables.items()}
+    first = next(iter(tables.values()))
+    keys = list(dict.fromkeys(zip(frames[next(iter(frames))]["variable"],
+                                  frames[next(iter(frames))]["level"], strict=True)))
+    header = ["Characteristic"]
+    spanners: list[tuple[str, int]] = [("", 1)]
+    tests_used: dict[str, None] = {}
+    for k, t in tables.items():
+        groups = [g for g in t.groups if overall or g != "overall" or len(t.groups) == 1]
+        block = [f"{g} (n = {format_count(n, fmt)})" for g, n in zip(t.groups, t.group_n,
+                                                                       strict=True)
+                 if g in groups]
+        has_p = len(t.groups) > 2 and not t.weighted
+        block += (["p", "Test"] if has_p else [])
+        block += (["SMD"] if smd and len(t.groups) == 3 else [])
+        header += block
+        spanners.append((labels.get(k, k) if len(tables) > 1 else "", len(block)))
+    disp_rows: list[list[str]] = []
+    indent: list[bool] = []
+    for var, lev in keys:
+        for_stage: list[str] = []
+        extra_missing: list[str] = []
+        any_missing = False
+        summ_text = ""
+        for k, t in tables.items():
+            f = frames[k]
+            sel = f[(f["variable"] == var) & (f["level"] == lev)]
+            row: Mapping[str, Any] = sel.iloc[0].to_dict() if len(sel) else {}
+            groups = [g for g in t.groups if overall or g != "overall" or len(t.groups) == 1]
+            for_stage += [_t1_cell(row, g, fmt) if row else fmt.na for g in groups]
+            if len(t.groups) > 2 and not t.weighted:
+                for_stage.append(format_p(row.get("p"), fmt) if lev == "" and row else "")
+                test = row.get("test") if lev == "" and row else ""
+                for_stage.append(_short_test(test))
+                if isinstance(test, str) and test:
+                    tests_used[test] = None
+            if smd and len(t.groups) == 3:
+                s = row.get("smd") if row else None
+                for_stage.append(format_num(s, 2, fmt) if lev == "" and row else "")
+            if lev == "" and row:
+                summ_text = _SUMMARY_TEXT.get(str(row.get("summary")), "")
+                miss = [row.get(f"{g}:missing", 0) for g in groups]
+                any_missing = any_missing or any(not _isnan(m) and float(m) > 0 for m in miss)
+                extra_missing += [format_count(m, fmt) for m in miss]
+                if len(t.groups) > 2 and not t.weighted:
+                    extra_missing += ["", ""]
+                if smd and len(t.groups) == 3:
+                    extra_missing.append("")
+        label = fmt.label(var) + (f", {summ_text}" if summ_text else "") if lev == "" else lev
+        disp_rows.append([label, *for_stage])
+        indent.append(lev != "")
+        if lev == "" and missing and any_missing:
+            disp_rows.append(["Missing, n", *extra_missing])
+            indent.append(True)
+    num = (frame_numeric(pd.concat({k: f.set_index(["variable", "level"])
+                                    for k, f in frames.items()}, axis=1))
+           if len(frames) > 1 else frames[next(iter(frames))].copy())
+    notes = []
+    if tests_used:
+        notes.append("Tests: " + "; ".join(tests_used) + ".")
+    if smd:
+        notes.append(f"SMD denominator: {first.smd_denominator}.")
+    if any(t.weighted for t in tables.values()):
+        notes.append("Weighted columns show weighted counts and summaries; no tests.")
+    sp = tuple(spanners) if len(tables) > 1 else ()
+    return ReportTable(name, title, num,
+                       pd.DataFrame(disp_rows, columns=header), spanners=sp,
+                       indent=tuple(indent), footnotes=tuple(notes), abbreviations=_t1_abbrev(
+                           disp_rows, smd))
+
+
+def _t1_abbrev(rows: Sequence[Sequence[str]], smd: bool) -> tuple[str, ...]:
+    out = ["SMD, standardised mean difference"] if smd else []
+    first = " ".join(r[0] for r in rows)
+    if "(IQR)" in first:
+        out.append("IQR, interquartile range")
+    if "(SD)" in first:
+        out.append("SD, standard deviation")
+    return tuple(out)
+
+
+@register_table("Table1Pair")
+def _table1_pair(name: str, pair: Any, fmt: TableFormat = _DEFAULT, *,
+                 adjustment: str | None = None, **_: Any) -> list[ReportTable]:
+    tabs: dict[str, Any] = {"before": pair.before}
+    if pair.after is not None:
+        tabs["after"] = pair.after
+    what = {"match": "matching", "iptw": "weighting"}.get(adjustment or "", "adjustment")
+    return [table1_table(name, tabs, fmt, stage_labels={"before": f"Before {what}",
+                                                         "after": f"After {what}"},
+                         title=_t1_title(name))]
+
+
+def _t1_title(name: str) -> str:
+    return ("Baseline characteristics" if name.lower() in ("table1", "table_1", "baseline")
+            else f"Characteristics: {name.replace('_', ' ')}")
+
+
+@register_table("Table1Result")
+def _table1_single(name: str, t: Any, fmt: TableFormat = _DEFAULT,
+                   **_: Any) -> list[ReportTable]:
+    return [table1_table(name, {"before": t}, fmt, title=_t1_title(name))]
+
+
+# ----------------------------------------------------------------------------- adjustment
+
+
+@register_table("BalanceResult")
+def balance_table(name: str, bal: Any, fmt: TableFormat = _DEFAULT,
+                  **_: Any) -> list[ReportTable]:
+    """Standardised mean differences (and variance ratios) before and after adjustment."""
+    tab = bal.to_frame()
+    cols: dict[str, list[str]] = {"Covariate": [term_label(str(t), fmt) for t in tab.index]}
+    for stage in ("before", "after"):
+        if f"smd_{stage}" in tab:
+            cols[f"Mean treated, {stage}"] = [format_num(v, 3, fmt)
+                                              for v in tab[f"mean_treated_{stage}"]]
+            cols[f"Mean control, {stage}"] = [format_num(v, 3, fmt)
+                                              for v in tab[f"mean_control_{stage}"]]
+            cols[f"SMD, {stage}"] = [format_num(v, 3, fmt) for v in tab[f"smd_{stage}"]]
+            cols[f"Variance ratio, {stage}"] = [format_num(v, 2, fmt)
+                                                for v in tab[f"var_ratio_{stage}"]]
+    notes = [f"SMD denominator: {bal.smd_denominator}; adjustment: {bal.adjustment}. "
+             "Binary terms: proportions; variance ratios for continuous terms only."]
+    return [ReportTable(name, "Covariate balance", frame_numeric(tab), pd.DataFrame(cols),
+                        footnotes=tuple(notes),
+                        abbreviations=("SMD, standardised mean difference",))]
+
+
+@register_table("PropensityResult")
+def propensity_table(name: str, ps: Any, fmt: TableFormat = _DEFAULT,
+                     **_: Any) -> list[ReportTable]:
+    """Propensity model coefficients (log-odds), odds ratios and Wald p."""
+    tab = ps.coef_table()
+    disp = pd.DataFrame({
+        "Term": [term_label(str(t), fmt) for t in tab.index],
+        "Coefficient": [format_num(v, 3, fmt) for v in tab["coef"]],
+        "SE": [format_num(v, 3, fmt) for v in tab["se"]],
+        "OR": [format_num(math.exp(v), fmt.digits, fmt) if abs(v) < 700 else fmt.na
+               for v in tab["coef"]],
+        "p": [format_p(v, fmt) for v in tab["p"]],
+    })
+    pen = "Firth-penalised" if ps.method == "firth" else "maximum-likelihood"
+    notes = [f"Logistic {pen} propensity model, {ps.formula}; n = {ps.n} "
+             f"({ps.n_treated} treated); missing covariates: {ps.missing_rule}."]
+    return [ReportTable(name, "Propensity score model", frame_numeric(tab), disp,
+                        footnotes=tuple(notes),
+                        abbreviations=("OR, odds ratio", "SE, standard error"))]
+
+
+@register_table("MatchResult")
+def matching_table(name: str, m: Any, fmt: TableFormat = _DEFAULT,
+                   **_: Any) -> list[ReportTable]:
+    """Units matched and unmatched per group, with the matching settings."""
+    s = m.summary()
+    disp = pd.DataFrame({"Units": [str(i) for i in s.index],
+                         "Treated": [format_count(v, fmt) for v in s["treated"]],
+                         "Control": [format_count(v, fmt) for v in s["control"]]})
+    cal = "no caliper" if m.caliper is None else \
+        f"caliper {m.caliper:g} ({m.caliper_scale}; absolute {format_num(m.caliper_abs, 4, fmt)})"
+    note = (f"{'Nearest-neighbour' if m.method == 'nearest' else 'Optimal'} 1:{m.ratio} "
+            f"matching {'with' if m.replace else 'without'} replacement on the {m.distance}, "
+            f"{cal}, order {m.m_order}" + (f", exact on {', '.join(m.exact)}" if m.exact else "")
+            + ".")
+    return [ReportTable(name, "Propensity score matching", frame_numeric(s), disp,
+                        footnotes=(note,))]
+
+
+# ----------------------------------------------------------------------------- study
+
+
+def flow_table(result: Any, fmt: TableFormat = _DEFAULT, name: str = "flow") -> ReportTable:
+    """Eligibility flow and adjustment steps (counts only) from ``StudyResult.flow_frame()``."""
+    f = result.flow_frame()
+    disp = pd.DataFrame({
+        "Stage": f["stage"].astype(str), "Source": f["source"].astype(str),
+        "Step": f["step"].astype(str), "Reason": f["reason"].astype(str),
+        "n before": [format_count(v, fmt) for v in f["n_before"]],
+        "Excluded": [format_count(v, fmt) for v in f["n_excluded"]],
+        "Remaining": [format_count(v, fmt) for v in f["n_remaining"]],
+        "Unknown": [format_count(v, fmt) for v in f["n_unknown"]],
+    })
+    notes = ["Criteria are applied in order; an excluded row is counted under its first "
+             "failing criterion. Unknown: rows whose criterion could not be decided "
+             "(missing values), handled by the on-missing rule."]
+    return ReportTable(name, "Eligibility flow", frame_numeric(f), disp, footnotes=tuple(notes))
+
+
+def _analysis_specs(result: Any) -> dict[str, Any]:
+    spec = getattr(result, "spec", None)
+    return {a.name: a for a in spec.analyses} if spec is not None else {}
+
+
+def _matching_test(result: Any, name: str, kinds: tuple[str, ...]) -> Any:
+    """A test result on the same endpoint, grouping and cohort as analysis ``name``."""
+    specs = _analysis_specs(result)
+    a = specs.get(name)
+    if a is None:
+        return None
+    for other, b in specs.items():
+        if other == name or getattr(b, "type", None) not in kinds:
+            continue
+        if all(getattr(a, k, None) == getattr(b, k, None) for k in ("endpoint", "by", "cohort")):
+            if other in result.outcomes:
+                return result.outcomes[other]
+    return None
+
+
+def _units(result: Any, name: str) -> str | None:
+    spec = getattr(result, "spec", None)
+    a = _analysis_specs(result).get(name)
+    ep = getattr(a, "endpoint", None)
+    if spec is None or ep is None:
+        return None
+    for e in spec.endpoints:
+        if e.name == ep:
+            return str(e.units)
+    return None
+
+
+def study_tables(result: Any, fmt: TableFormat = _DEFAULT,
+                 times: Sequence[float] | None = None) -> list[ReportTable]:
+    """Every table of a :class:`~hccstudy.design.run.StudyResult`, in report order.
+
+    Order: eligibility flow, the outcomes in spec order (Table 1, survival summaries with
+    their log-rank p, Cox models, other analyses), then the propensity model, matching
+    and balance. Table keys are unique (suffixes ``_2`` ... on collisions).
+
+    Examples
+    --------
+    >>> import hccstudy
+    >>> r = hccstudy.run('''
+    ... groups: {column: arm, reference: non-CCRT}
+    ... endpoints: [{name: os, time: os_months, event: death == 1}]
+    ... analyses: [{name: km_os, type: km, endpoint: os}, {name: lr, type: logrank, endpoint: os}]
+    ... ''', hccstudy.datasets.load_demo())
+    >>> [t.key for t in study_tables(r)]
+    ['flow', 'km_os', 'lr']
+    >>> study_tables(r)[1].footnotes[1].startswith("Log-rank test: chi-square")
+    True
+    """
+    out: list[ReportTable] = [flow_table(result, fmt)]
+    spec = getattr(result, "spec", None)
+    group = spec.groups.name if spec is not None else None
+    adjustment = spec.adjustment.method if spec is not None else None
+    specs = _analysis_specs(result)
+    for name, res in result.outcomes.items():
+        by = getattr(specs.get(name), "by", None)
+        ctx: dict[str, Any] = {"units": _units(result, name), "group": by or group,
+                               "adjustment": adjustment}
+        if times is not None:
+            ctx["times"] = times
+        kind = type(res).__name__
+        if kind == "KaplanMeierResult":
+            ctx["test"] = _matching_test(result, name, ("logrank",))
+        out.extend(build_tables(name, res, fmt, **ctx))
+    if result.propensity is not None:
+        out.extend(build_tables("propensity", result.propensity, fmt))
+    if result.matching is not None:
+        out.extend(build_tables("matching", result.matching, fmt))
+    if result.balance is not None:
+        out.extend(build_tables("balance", result.balance, fmt))
+    seen: dict[str, int] = {}
+    uniq = []
+    for t in out:
+        k = re.sub(r"[^A-Za-z0-9_.-]+", "_", t.key) or "table"
+        n = seen.get(k, 0)
+        seen[k] = n + 1
+        uniq.append(replace(t, key=k if n == 0 else f"{k}_{n + 1}"))
+    return uniq
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+
+def result_html(result: Any, name: str | None = None, fmt: TableFormat = _DEFAULT) -> str:
+    """HTML tables of any result (Jupyter's ``_repr_html_``); a study result shows all.
+
+    Examples
+    --------
+    >>> import hccstudy
+    >>> d = hccstudy.datasets.load_demo()
+    >>> html = result_html(hccstudy.logrank(d, "os_months", "death", by="arm"))
+    >>> '<table class="hcc"' in html and "Observed events" in html
+    True
+    """
+    from hccstudy.report.render.html import table_html
+
+    if hasattr(result, "outcomes") and hasattr(result, "flow_frame"):
+        tabs = study_tables(result, fmt)
+    else:
+        tabs = build_tables(name or type(result).__name__, result, fmt)
+    if not tabs:
+        return f"<pre>{_html_escape(repr(result))}</pre>"
+    return "\n".join(table_html(t) for t in tabs)
+
+
+def _html_escape(text: str) -> str:
+    from html import escape
+
+    return escape(text)
