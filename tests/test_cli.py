@@ -233,3 +233,19 @@ def test_help_has_examples_and_exit_codes() -> None:
         assert needle in res.stdout, needle
     res = _invoke("run", "--help")
     assert res.exit_code == 0 and "hccstudy run studies/example_two_arm.yaml" in res.stdout
+
+
+def test_demo_seed_study_writes_data_and_report(tmp_path: Path) -> None:
+    res = _invoke("demo", "003", "-o", tmp_path, "--no-figures", "--json")
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["study"] == "003" and summary["n_analysis"] == 18
+    folder = tmp_path / "seed_003"
+    assert (folder / "report.html").exists() and (folder / "report.docx").exists()
+    assert (folder / "data" / "patients.csv").exists()  # the raw records, for inspection
+    assert "Kaplan" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_demo_unknown_study_is_a_usage_error(tmp_path: Path) -> None:
+    res = _invoke("demo", "999", "-o", tmp_path)
+    assert res.exit_code == EXIT_USAGE and "unknown study" in res.output
