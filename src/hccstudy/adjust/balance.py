@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.adjust._common import binary_treatment, require_columns, require_frame
 from hccstudy.adjust.matching import MatchResult
 from hccstudy.adjust.propensity import PropensityResult
@@ -149,7 +150,7 @@ def smd(x: np.ndarray, treat: np.ndarray, weights: np.ndarray | None = None, *,
 
 
 @dataclass(frozen=True, slots=True)
-class BalanceResult:
+class BalanceResult(HtmlReprMixin):
     """Balance statistics per covariate term, before and (when given) after adjustment."""
 
     terms: tuple[str, ...]

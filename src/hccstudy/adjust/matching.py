@@ -41,6 +41,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.adjust._common import require_columns
 from hccstudy.adjust.propensity import PropensityResult
 from hccstudy.errors import InputError
@@ -51,7 +52,7 @@ MOrder = Literal["largest", "smallest", "random", "data"]
 
 
 @dataclass(frozen=True, slots=True)
-class MatchResult:
+class MatchResult(HtmlReprMixin):
     """Matched sets, by row position in the caller's frame (no identifiers).
 
     ``matches[i, j]`` is the row position of the j-th control matched to the

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.adjust._common import binary_treatment, require_columns, require_frame
 from hccstudy.errors import ConvergenceWarning, InputError, MonotoneLikelihoodWarning
 
@@ -34,7 +35,7 @@ MissingRule = Literal["raise", "complete_case", "indicator"]
 
 
 @dataclass(frozen=True, slots=True)
-class PropensityResult:
+class PropensityResult(HtmlReprMixin):
     """A fitted propensity model and the scores of the rows of the input frame.
 
     ``ps`` and ``logit_ps`` are aligned with the rows of the caller's frame

@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.adjust.propensity import PropensityResult
 from hccstudy.errors import InputError
 
@@ -27,7 +28,7 @@ __all__ = ["WeightingResult", "iptw", "iptw_weights"]
 
 
 @dataclass(frozen=True, slots=True)
-class WeightingResult:
+class WeightingResult(HtmlReprMixin):
     """IPTW weights per row (by position; 0 for rows without a score) and a summary."""
 
     estimand: Literal["ATE", "ATT"]

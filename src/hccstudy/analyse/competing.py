@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from hccstudy._input import _numeric, _require_columns, check_time, select_rows
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse._competing_core import cif_kernel, gray_kernel
 from hccstudy.analyse._counting import cell_counts, encode_groups, group_label
 from hccstudy.errors import InputError
@@ -139,7 +140,7 @@ def _cif_ci(f: np.ndarray, var: np.ndarray, conf_type: CifConfType, z: float
 
 # ------------------------------------------------------------------ CIF result
 @dataclass(frozen=True, slots=True, eq=False)
-class CumulativeIncidenceResult:
+class CumulativeIncidenceResult(HtmlReprMixin):
     """Cumulative incidence curves per (group, cause): aggregates only.
 
     Build it with :func:`cumulative_incidence`. The private arrays hold one
@@ -349,7 +350,7 @@ def cumulative_incidence(
 
 # ------------------------------------------------------------------ Gray's test
 @dataclass(frozen=True, slots=True, eq=False)
-class GrayTestResult:
+class GrayTestResult(HtmlReprMixin):
     """Gray's K-sample test for each cause, as ``cmprsk::cuminc(...)$Tests``.
 
     Attributes
@@ -519,7 +520,7 @@ def cause_specific_cox(data: pd.DataFrame, formula: str, *, time: str, status: s
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class FailureTypeResult:
+class FailureTypeResult(HtmlReprMixin):
     """1 - Kaplan-Meier per failure type next to the cumulative incidence.
 
     Attributes
@@ -634,7 +635,7 @@ def failure_type_km(
 
 # ------------------------------------------------------------------- Fine-Gray
 @dataclass(frozen=True, slots=True, eq=False)
-class FineGrayResult:
+class FineGrayResult(HtmlReprMixin):
     """A fitted Fine-Gray subdistribution hazard model: aggregates only.
 
     Attributes

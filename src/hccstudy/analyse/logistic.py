@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from hccstudy._input import Missing, select_rows
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse._cox_design import build_design, formula_variables
 from hccstudy.errors import ConvergenceWarning, InputError, MonotoneLikelihoodWarning
 
@@ -211,7 +212,7 @@ def binary_outcome(values: pd.Series, name: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class LogisticResult:
+class LogisticResult(HtmlReprMixin):
     """A fitted logistic regression: aggregates only, never patient rows.
 
     Attributes

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from hccstudy._input import Missing, survival_input
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse._counting import cell_counts, encode_groups, encode_times, group_label
 from hccstudy.errors import InputError
 
@@ -165,7 +166,7 @@ def _scores(blocks: list[tuple[np.ndarray, np.ndarray]], rho: float,
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class LogrankResult:
+class LogrankResult(HtmlReprMixin):
     """A G-rho (log-rank) test across groups, as R's survdiff.
 
     Attributes
@@ -285,7 +286,7 @@ def logrank(
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class LogrankTrendResult:
+class LogrankTrendResult(HtmlReprMixin):
     """The log-rank test for trend over ordered groups (1 df).
 
     Attributes
@@ -431,7 +432,7 @@ def p_adjust(p: Sequence[float] | np.ndarray, method: Adjust = "holm") -> np.nda
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class PairwiseLogrankResult:
+class PairwiseLogrankResult(HtmlReprMixin):
     """Log-rank tests for every pair of groups with adjusted p-values.
 
     Attributes

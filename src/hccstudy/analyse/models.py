@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from hccstudy._input import select_rows
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse._cox_design import build_design, formula_variables
 from hccstudy.errors import ConvergenceWarning, InputError, MonotoneLikelihoodWarning
 
@@ -401,7 +402,7 @@ def _warn_unstable(where: list[str]) -> None:
 
 # ------------------------------------------------------------------- univariate
 @dataclass(frozen=True)
-class UnivariateResult:
+class UnivariateResult(HtmlReprMixin):
     """One model per covariate (aggregates only).
 
     Attributes
@@ -540,7 +541,7 @@ def univariate(
 
 # --------------------------------------------------------------- multivariable
 @dataclass(frozen=True)
-class MultivariableResult:
+class MultivariableResult(HtmlReprMixin):
     """A multivariable model, after backward elimination when one was asked for.
 
     Attributes
@@ -912,7 +913,7 @@ def side_by_side(univariate_result: UnivariateResult,
 
 
 @dataclass(frozen=True)
-class ModelBuildingResult:
+class ModelBuildingResult(HtmlReprMixin):
     """A univariate screen and the multivariable model built from it.
 
     ``to_frame()`` is :func:`side_by_side`; ``path`` the elimination steps.

@@ -37,6 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.errors import InputError
 
 __all__ = [
@@ -244,7 +245,7 @@ def unpaired_lr_chisq(table: np.ndarray) -> tuple[float, int, float]:
 
 # ------------------------------------------------------------------------------- driver
 @dataclass(frozen=True, slots=True, eq=False)
-class PairedResult:
+class PairedResult(HtmlReprMixin):
     """Pre / post comparisons of several variables, optionally per group.
 
     Attributes

@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.errors import InputError
 
 __all__ = [
@@ -304,7 +305,7 @@ def _frame(rows: list[dict[str, object]], cols: list[str]) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------ response
 @dataclass(frozen=True, slots=True, eq=False)
-class ResponseResult:
+class ResponseResult(HtmlReprMixin):
     """Best-response distribution, ORR and DCR per group with CIs, and group comparisons.
 
     Attributes
@@ -590,7 +591,7 @@ def response_table(
 
 # ---------------------------------------------------------------------------- proportion
 @dataclass(frozen=True, slots=True, eq=False)
-class ProportionResult:
+class ProportionResult(HtmlReprMixin):
     """A binary outcome's rate per group with CI, the group comparison and differences.
 
     Attributes

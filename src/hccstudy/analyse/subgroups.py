@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from hccstudy._input import select_rows
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse._cox_design import build_design, formula_variables
 from hccstudy.errors import ConvergenceWarning, InputError, MonotoneLikelihoodWarning
 
@@ -75,7 +76,7 @@ def _chi2_sf(x: float, df: float) -> float:
 
 
 @dataclass(frozen=True)
-class SubgroupResult:
+class SubgroupResult(HtmlReprMixin):
     """Treatment HRs per subgroup level and interaction p-values (aggregates only).
 
     Attributes

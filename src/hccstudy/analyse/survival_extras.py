@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hccstudy._input import survival_input
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse.km import ConfType, KaplanMeierResult, kaplan_meier
 from hccstudy.errors import InputError
 
@@ -74,7 +75,7 @@ def _two_groups(km: KaplanMeierResult, reference: str | None, by: str) -> tuple[
 
 # -------------------------------------------------------------------- contrasts
 @dataclass(frozen=True, slots=True)
-class ContrastResult:
+class ContrastResult(HtmlReprMixin):
     """A two-group contrast (``group`` minus or over ``reference``) with Wald CI and p.
 
     Attributes
@@ -243,7 +244,7 @@ def rmst_contrast(data: pd.DataFrame, time: str, event: str, by: str, tau: float
 
 # --------------------------------------------------------------------- follow-up
 @dataclass(frozen=True, slots=True, eq=False)
-class FollowupResult:
+class FollowupResult(HtmlReprMixin):
     """Median follow-up by the reverse Kaplan-Meier method, per group.
 
     Attributes
@@ -296,7 +297,7 @@ def median_followup(data: pd.DataFrame, time: str, event: str, by: str | None = 
 
 # ------------------------------------------------------------------------ rates
 @dataclass(frozen=True, slots=True, eq=False)
-class RatesResult:
+class RatesResult(HtmlReprMixin):
     """x-year survival rates per group and their comparison with the reference group.
 
     Attributes
@@ -393,7 +394,7 @@ def survival_rates(data: pd.DataFrame, time: str, event: str, by: str | None,
 
 # --------------------------------------------------------------------- landmark
 @dataclass(frozen=True, slots=True, eq=False)
-class LandmarkResult:
+class LandmarkResult(HtmlReprMixin):
     """A landmark analysis: the patients alive and at risk at the landmark, time reset.
 
     Attributes

@@ -60,6 +60,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.errors import InputError
 
 __all__ = [
@@ -348,7 +349,7 @@ def _smd_multilevel(p1: np.ndarray, p2: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class Table1Result:
+class Table1Result(HtmlReprMixin):
     """Numbers of a Table 1. ``to_frame()`` gives one row per variable (and level).
 
     Columns of the frame: ``variable``, ``level`` ("" on a variable's own row),

@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse.response import GroupTest, group_test
 from hccstudy.errors import InputError
 
@@ -143,7 +144,7 @@ def lab_ae_columns(worst: pd.DataFrame, *, prefix: str = "ae_") -> pd.DataFrame:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class ToxicityResult:
+class ToxicityResult(HtmlReprMixin):
     """Adverse events by term and group: any grade, grade >= threshold, tests, worst grade.
 
     Attributes

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 import pandas as pd
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.design._expr import ExpressionError, columns_of, evaluate
 from hccstudy.design.flow import EligibilityFlow, FlowStep
 from hccstudy.design.spec import (
@@ -77,7 +78,7 @@ class Prepared:
 
 
 @dataclass(frozen=True)
-class Table1Pair:
+class Table1Pair(HtmlReprMixin):
     """Table 1 before and (with an adjustment) after matching / weighting."""
 
     before: Any
@@ -94,7 +95,7 @@ class Table1Pair:
 
 
 @dataclass(frozen=True)
-class StudyResult:
+class StudyResult(HtmlReprMixin):
     """Every stage's output: aggregates and row positions, never identifiers."""
 
     title: str

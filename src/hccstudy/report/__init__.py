@@ -17,34 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hccstudy._repr import HtmlReprMixin
+
 __all__ = ["HtmlReprMixin", "write_report"]
-
-
-class HtmlReprMixin:
-    """Adds ``_repr_html_`` (Jupyter) to a result class: its report tables as HTML.
-
-    Slot-free, so frozen ``slots=True`` dataclasses can inherit it. The formatting code is
-    imported only when a notebook displays the object.
-
-    Examples
-    --------
-    >>> from dataclasses import dataclass
-    >>> import pandas as pd
-    >>> @dataclass(frozen=True, slots=True)
-    ... class Res(HtmlReprMixin):
-    ...     hr: float
-    ...     def to_frame(self) -> pd.DataFrame:
-    ...         return pd.DataFrame({"hr": [self.hr], "ci_lower": [1.0], "ci_upper": [2.0]})
-    >>> "1.50 (1.00–2.00)" in Res(1.5)._repr_html_()
-    True
-    """
-
-    __slots__ = ()
-
-    def _repr_html_(self) -> str:
-        from hccstudy.report.tables import result_html
-
-        return result_html(self)
 
 
 def write_report(*args: Any, **kwargs: Any) -> Any:

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse import competing as cr
 from hccstudy.analyse._counting import group_label
 from hccstudy.design._base import AnalysisBase
@@ -122,7 +123,7 @@ class CompetingRisksAnalysis(AnalysisBase):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class CompetingRisksResult:
+class CompetingRisksResult(HtmlReprMixin):
     """Result of a ``competing_risks`` analysis: aggregates only.
 
     Attributes

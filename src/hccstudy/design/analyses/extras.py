@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import pandas as pd
 from pydantic import Field, field_validator
 
+from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse import survival_extras as sx
 from hccstudy.analyse._counting import group_label
 from hccstudy.design._base import AnalysisBase
@@ -205,7 +206,7 @@ _CONTRAST_COLS = ["measure", "reference", "group", "at", "estimate", "ci_lower",
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class RatesAnalysisResult:
+class RatesAnalysisResult(HtmlReprMixin):
     """Result of a ``survival_rates`` analysis.
 
     Attributes
@@ -259,7 +260,7 @@ class RatesAnalysisResult:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class ContrastAnalysisResult:
+class ContrastAnalysisResult(HtmlReprMixin):
     """Result of a ``milestone`` (one contrast) or ``rmst`` (difference and ratio) analysis.
 
     Attributes
@@ -304,7 +305,7 @@ class ContrastAnalysisResult:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class FollowupAnalysisResult:
+class FollowupAnalysisResult(HtmlReprMixin):
     """Result of a ``followup`` analysis.
 
     Attributes
@@ -336,7 +337,7 @@ class FollowupAnalysisResult:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class LandmarkAnalysisResult:
+class LandmarkAnalysisResult(HtmlReprMixin):
     """Result of a ``landmark`` analysis.
 
     Attributes
