@@ -1,0 +1,93 @@
+"""End-to-end study timings (issue 7 targets; a benchmark, not a test).
+
+1. The seed 000 study (857 analysed patients, every table and figure) from a cold process
+   (``hccstudy demo 000``, which also generates the cohort): target <= 3 s wall.
+2. A 1e6-patient study with eligibility, PS matching, Table 1, KM, log-rank and Cox, and the
+   report tables (figures off): target <= 60 s.
+
+Run: ``.venv/bin/python benchmarks/bench_study.py [--n 1000000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SPEC_1E6 = """
+title: 1e6-patient benchmark
+derived:
+  - {name: size_ge5, expression: "tumour_size_cm >= 5"}
+eligibility:
+  - {name: adult, include_if: "age_years >= 18", reason: age under 18}
+groups: {name: arm, column: arm, levels: [CCRT, non-CCRT], reference: non-CCRT}
+endpoints:
+  - {name: os, time: os_months, event: "death == 1"}
+covariates:
+  - {name: age_years, roles: [table1, propensity]}
+  - {name: tumour_size_cm, roles: [table1, propensity]}
+  - {name: bclc_stage, roles: [table1, propensity]}
+  - {name: pvi, roles: [table1, propensity]}
+  - {name: sex, roles: [table1]}
+adjustment:
+  method: match
+  match: {ratio: 1, caliper: 0.2}
+analyses:
+  - {name: table1, type: table1}
+  - {name: km_os, type: km, endpoint: os}
+  - {name: logrank_os, type: logrank, endpoint: os}
+  - {name: cox_os, type: cox, endpoint: os}
+"""
+
+
+def cold_seed000() -> float:
+    """Wall time of ``hccstudy demo 000`` in a fresh process: generate the cohort (5,351
+    screened, 857 analysed), write its CSV tables, run the spec, write the full report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        code = (
+            "import sys, time; t = time.perf_counter();"
+            "from hccstudy.cli import main; sys.argv = ['hccstudy', 'demo', '000', '-o', "
+            f"{tmp!r}]; \ntry:\n main()\nexcept SystemExit:\n pass\n"
+            "print(f'{time.perf_counter() - t:.2f}', file=sys.stderr)")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        return time.perf_counter() - t0
+
+
+def big_study(n: int) -> tuple[float, float]:
+    import warnings
+
+    import hccstudy
+    from hccstudy.datasets.demo import make_demo
+    from hccstudy.report.assemble import write_report
+
+    d = make_demo(n_per_arm=n // 2, seed=1)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = hccstudy.run(SPEC_1E6, d)
+    t1 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_report(r, tmp, figures=False)
+    return t1 - t0, time.perf_counter() - t1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1_000_000)
+    args = ap.parse_args()
+    print(f"seed 000 study, cold process (generate + run + full report): "
+          f"{cold_seed000():.1f} s (target <= 3 s)")
+    run_s, rep_s = big_study(args.n)
+    print(f"{args.n:,}-patient study (PSM, Table 1, KM, log-rank, Cox): run {run_s:.1f} s, "
+          f"report tables {rep_s:.1f} s, total {run_s + rep_s:.1f} s (target <= 60 s)")
+
+
+if __name__ == "__main__":
+    main()
