@@ -116,3 +116,17 @@ def test_labs_without_ctcae_grade_are_left_to_the_frame() -> None:
                          "unit": ["ng/mL", "10^9/L"]})
     out = side_tables({"labs": labs})["labs"]
     assert out["test"].tolist() == ["platelets"] and "date" in out.columns
+
+
+def test_lab_toxicity_joins_reported_adverse_events() -> None:
+    t = _tables()
+    # platelets graded by CTCAE v5.0 during RT (start_date .. end_date + 90 days)
+    t["labs"] = pd.DataFrame({
+        "patient_id": ["p1", "p1", "p2", "p2"],
+        "lab_date": ["2019-12-20", "2020-01-20", "2020-01-05", "2020-01-30"],
+        "test": ["platelets", "platelets", "platelets", "platelets"],
+        "value": [200.0, 40.0, 200.0, 120.0], "unit": ["10^9/L"] * 4})
+    a = prepare(SPEC, t).analysis.set_index("patient_id")
+    # p1: 40 x 10^9/L is grade 3 (< 50); p2: reported grade 2 beats lab grade 1 (< LLN 150)
+    assert a.loc["p1", "ae_platelet_count_decreased"] == 3
+    assert a.loc["p2", "ae_platelet_count_decreased"] == 2

@@ -312,7 +312,24 @@ def _clinical(spec: StudySpec, frame: pd.DataFrame, side: Mapping[str, pd.DataFr
                          n_rows=getattr(e, "n_rows", 0)) from None
     info = frame.attrs.get("clinical_derivations", {})
     notes = tuple(f"{k}: {v}" for k, v in (info.items() if isinstance(info, dict) else ()))
-    return frame, notes
+    return _lab_adverse_events(frame), notes
+
+
+def _lab_adverse_events(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lab toxicities graded by CTCAE join the ``ae_<term>`` worst-grade columns.
+
+    Where a reported adverse event has the same term, the worse of the two grades counts.
+    """
+    from hccstudy.analyse.toxicity import lab_ae_columns
+
+    labs = lab_ae_columns(frame)
+    if labs.empty or not len(labs.columns):
+        return frame
+    frame = frame.copy()
+    for c in labs.columns:
+        lab = labs[c].to_numpy(dtype=float)
+        frame[c] = np.fmax(frame[c].to_numpy(dtype=float), lab) if c in frame else lab
+    return frame
 
 
 def _eligibility(spec: StudySpec, frame: pd.DataFrame, src_col: str | None
