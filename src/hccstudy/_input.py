@@ -52,6 +52,8 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
 def _numeric(col: pd.Series, name: str, role: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(col):
         return col.to_numpy(dtype=float)
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":  # already numbers
+        return np.ascontiguousarray(col.to_numpy(dtype=float))
     converted = pd.to_numeric(col, errors="coerce")
     bad = converted.isna() & col.notna()
     if bad.any():

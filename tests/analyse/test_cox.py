@@ -376,8 +376,11 @@ def test_compiled_risk_sums_match_numpy_path(ntimes: int,
                 np.testing.assert_allclose(getattr(a, f), getattr(b, f), rtol=1e-12, atol=0)
 
 
-def test_informations_from_piece_moments_match_row_sums() -> None:
-    """Several informations at once on few distinct times use per-piece moments."""
+def test_informations_from_piece_moments_match_row_sums(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without numba, several informations at once on few distinct times use per-piece
+    moments."""
+    monkeypatch.setattr(K, "JIT_MIN_ROWS", 1 << 62)
     rng = np.random.default_rng(3)
     cd, _ = _random_case(rng, 3000, strata=True, weights=True, ntimes=3)
     assert cd.piece_starts is not None
@@ -387,3 +390,43 @@ def test_informations_from_piece_moments_match_row_sums() -> None:
     many = K.infos(cd, rs, ecs)
     for ec, m in zip(ecs, many, strict=True):
         np.testing.assert_allclose(m, K.infos(cd, rs, [ec])[0], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_compiled_information_matches_numpy_path(tied: bool,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Score, information and the cox.zph blocks: compiled kernels vs the NumPy code."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(11)
+    n = 5000
+    x = np.column_stack([rng.normal(size=n), rng.integers(0, 2, n), rng.normal(size=n)])
+    t = np.round(rng.exponential(10, n), 0) + 1 if tied else rng.exponential(10, n) + 1
+    e = (rng.random(n) < 0.7).astype(float)
+    cd = K.prepare(x, t, e, efron=True)
+    assert cd.any_tied == tied
+    beta = np.array([0.2, -0.4, 0.1])
+    tws = [None, rng.normal(size=cd.ev_slot.size)]
+    got = []
+    for big in (0, 1 << 62):
+        monkeypatch.setattr(K, "JIT_MIN_ROWS", big)
+        rs = K.risk_sums(cd, beta)
+        ll, u, info = K.loglik_score_info(cd, rs)
+        zph = K.weighted_infos(cd, rs, [tw for tw in tws if tw is not None] * 2)
+        got.append((ll, u, info, *zph, rs.s0, rs.s1))
+    for a, b in zip(*got, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-10)
+
+
+def test_fits_from_several_threads_agree(ref_data) -> None:  # type: ignore[no-untyped-def]
+    """The compiled kernels use no numba threads of their own: concurrent fits are safe."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    d = ref_data("sim_ties")
+    forms = ["group + x1 + x2", "x1 + x2", "group + x1", "x2 + x3"]
+    alone = [cox(d, f, time="time", event="event") for f in forms]
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        together = list(ex.map(lambda f: cox(d, f, time="time", event="event"), forms * 2))
+    for a, b in zip(alone * 2, together, strict=True):
+        np.testing.assert_array_equal(a.coef.to_numpy(), b.coef.to_numpy())
+        assert a.concordance == b.concordance
+        pd.testing.assert_frame_equal(a.ph_test(), b.ph_test())

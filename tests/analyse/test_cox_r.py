@@ -62,7 +62,8 @@ def fits(request, ref_data):  # type: ignore[no-untyped-def]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(K, "JIT_MIN_ROWS", 0 if request.param == "compiled" else 1 << 62)
         for name, (data, formula, kw) in CASES.items():
-            out[name] = cox(ref_data(data), formula, **kw)
+            out[name] = cox(ref_data(data), formula, **kw,
+                            ph_transforms=("km", "rank", "identity"))
     return out
 
 
@@ -202,3 +203,27 @@ def test_monotone_likelihood_matches_r_stop(ref_data, ref_json):  # type: ignore
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit.baseline_survival()
+
+
+def test_estimate_is_r_default_iterate(ref_data):  # type: ignore[no-untyped-def]
+    """The estimate is the iterate at which R's default ``coxph.control()`` (eps = 1e-9)
+    stops, so it equals plain ``coxph`` output, not only the MLE (the cases above use
+    eps = 1e-12). R 4.2, survival 3.5.3, ``sprintf("%.17g", coef(fit))`` of
+
+        st <- read.csv("tests/reference/data/sim_ties.csv")
+        coxph(Surv(time, event) ~ group + x1 + x2 + x3, data = st)                # 3 iter
+        coxph(Surv(time, event) ~ group + x1 + x2, data = st, cluster = cluster)  # 3 iter
+    """
+    st = ref_data("sim_ties")
+    a = cox(st, "group + x1 + x2 + x3", time="time", event="event")
+    np.testing.assert_allclose(
+        a.coef.to_numpy(),
+        [0.36212942250203123, -0.23959191093633564, 0.10123904856759983,
+         0.36216251601561045, -0.39163687545208919, -0.30960753055360823],
+        rtol=0, atol=1e-11)
+    assert a.iterations == 3
+    b = cox(st, "group + x1 + x2", time="time", event="event", cluster="cluster")
+    np.testing.assert_allclose(
+        b.coef.to_numpy(),
+        [0.37101730426352286, -0.23852921191153489, 0.099709149773924199,
+         0.33327887098053566], rtol=0, atol=1e-11)

@@ -20,8 +20,9 @@ The arithmetic follows R survival's ``coxfit6.c`` (right-censored data) and
   event times); the Efron correction for the deaths' own S2 is a second
   diagonal term. The information is then one BLAS product ``X' diag(h) X``
   minus ``A' diag(w) A`` with A the (pairs x p) matrix of weighted means.
-  It is summed in row chunks that stay in cache; several informations at once
-  (cox.zph) on data with few distinct times use per-piece second moments.
+  It is summed in row chunks that stay in cache (a compiled kernel); without numba,
+  several informations at once (cox.zph) on data with few distinct times use
+  per-piece second moments.
 * Right-censored data: S0, S1, D0, D1 and the per-event Efron coefficients come
   from compiled kernels (:mod:`._cox_jit`, numba) when numba is installed,
   else from the NumPy code below (same quantities).
@@ -116,14 +117,18 @@ def prepare(
     s = st if strata is None else st[order]  # all zeros without strata
     ww = w if weights is None else w[order]  # all ones without weights
     means = (w @ x) / w.sum()
-    xs = np.empty((n, p), order="F")
-    if x.flags.c_contiguous and p > 1:
+    jit = _jit(n)
+    if jit is not None and x.flags.c_contiguous and p > 1:
+        xs = jit.gather_center(x, order, means)  # rows read whole, one pass
+    elif x.flags.c_contiguous and p > 1:
+        xs = np.empty((n, p), order="F")
         # rows are contiguous: gather rows in blocks, centre, transpose into F order
         blk = 1 << 16
         for a in range(0, n, blk):
             rows = np.take(x, order[a : a + blk], axis=0)
             np.subtract(rows, means, out=xs[a : a + blk])
     else:
+        xs = np.empty((n, p), order="F")
         xf = np.asfortranarray(x)
         for j in range(p):
             col = xs[:, j]
@@ -194,7 +199,7 @@ def prepare(
         pair_frac = np.zeros(n_ev)
         pair_w = deadwt.copy()
     pair_starts = np.flatnonzero(np.r_[True, pair_k[1:] != pair_k[:-1]]) if n_ev else pair_k
-    wx_dead = (ww * d) @ xs
+    wx_dead = _vecmat(ww * d, xs)
     row_seg = np.concatenate(([0], np.cumsum(np.bincount(s, minlength=n_strata))))
     piece_starts: np.ndarray | None = None
     piece_seg = row_seg
@@ -294,9 +299,30 @@ def _jit(n: int) -> Any:
     return _cox_jit
 
 
+def linear_predictor(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``x @ beta`` summed column by column (``eta += x[:, j] * beta[j]``), so rows with
+    equal covariates get bit-identical values (a BLAS product may round rows
+    differently by position, which would split ties in the concordance)."""
+    jit = _jit(x.shape[0])
+    if jit is not None:
+        return np.asarray(jit.matvec(x, beta))
+    eta = np.zeros(x.shape[0])
+    for j in range(x.shape[1]):
+        eta += x[:, j] * beta[j]
+    return eta
+
+
+def _vecmat(v: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``v @ x`` (x F-ordered, n x p): the compiled kernel when available."""
+    jit = _jit(x.shape[0])
+    if jit is not None and x.shape[0] >= 4096:
+        return np.asarray(jit.vecmat(v, x))
+    return np.asarray(v @ x)
+
+
 def risk_sums(cd: CoxData, beta: np.ndarray) -> RiskSums:
     """S0, S1 at every event time, the deaths' own sums D0, D1, and the Efron denominators."""
-    eta = cd.x @ beta
+    eta = linear_predictor(cd.x, beta)
     r = cd.w * np.exp(eta)
     k = cd.ev_slot.size
     p = cd.x.shape[1]
@@ -306,7 +332,8 @@ def risk_sums(cd: CoxData, beta: np.ndarray) -> RiskSums:
             s0, s1, d0, d1 = jit.suffix_sums(cd.x, r, cd.row_seg,
                                              cd.seg - np.arange(cd.seg.size),
                                              cd.death_bounds_full[0::2],
-                                             cd.death_bounds_full[1::2])
+                                             cd.death_bounds_full[1::2],
+                                             cd.efron and cd.any_tied)
         else:  # pragma: no cover - numba is a dependency
             s0, s1, d0, d1 = _row_sums(cd, r, cd.x * r[:, None])
         denom = _denom(cd, s0, d0)
@@ -468,8 +495,8 @@ def loglik_score_info(
 def _pair_mean_sum(cd: CoxData, rs: RiskSums, cu: EventCoefs) -> np.ndarray:
     """Sum over pairs of m a_l = sum_k c_k S1_k - e_k D1_k (e = 0 without tied deaths)."""
     if cd.efron and cd.any_tied:
-        return np.asarray(cu.c @ rs.s1 - cu.e @ rs.d1)
-    return np.asarray(cu.c @ rs.s1)
+        return np.asarray(_vecmat(cu.c, rs.s1) - _vecmat(cu.e, rs.d1))
+    return _vecmat(cu.c, rs.s1)
 
 
 def weighted_score(cd: CoxData, rs: RiskSums, tw: np.ndarray) -> np.ndarray:
@@ -482,7 +509,7 @@ def _dead_wx(cd: CoxData, tw: np.ndarray) -> np.ndarray:
     """Sum over deaths of w x tw[k] (k the death's event index)."""
     v = np.zeros(cd.w.size)
     v[cd.dead_rows] = cd.w[cd.dead_rows] * tw[cd.dead_k]
-    return np.asarray(cd.x.T @ v)
+    return _vecmat(v, cd.x)
 
 
 def weighted_infos(cd: CoxData, rs: RiskSums, tws: list[np.ndarray]) -> list[np.ndarray]:
@@ -514,7 +541,7 @@ def infos(cd: CoxData, rs: RiskSums, ecs: list[EventCoefs]) -> list[np.ndarray]:
         if cd.efron and cd.any_tied:
             cc[cd.dead_rows] -= ec.e[cd.dead_k]
         np.multiply(rs.r, cc, out=hs[:, m])
-    if len(ecs) > 1 and cd.piece_starts is not None:
+    if len(ecs) > 1 and cd.piece_starts is not None and _jit(n) is None:
         # h / r is constant within pieces: one pass for the pieces' second moments
         ps = cd.piece_starts
         f = hs[ps] / rs.r[ps][:, None]
@@ -551,7 +578,11 @@ def _piece_moments(x: np.ndarray, r: np.ndarray, starts: np.ndarray) -> np.ndarr
 
 
 def _x2h(x: np.ndarray, hs: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    """``X' diag(hs[:, m]) X`` for every column m, in row chunks that stay in cache."""
+    """``X' diag(hs[:, m]) X`` for every column m, in row chunks that stay in cache
+    (the compiled kernel when available)."""
+    jit = _jit(x.shape[0])
+    if jit is not None:
+        return np.asarray(jit.x2h(x, hs))
     n, p = x.shape
     m_ = hs.shape[1]
     out = np.zeros((m_, p, p))
@@ -598,7 +629,7 @@ def _rel_change(old: float, new: float) -> float:
     return abs(1.0 - old / new)
 
 
-def newton(cd: CoxData, *, eps: float = 1e-9, max_iter: int = 30, polish: int = 6,
+def newton(cd: CoxData, *, eps: float = 1e-9, max_iter: int = 30, polish: int = 0,
            check: Callable[[np.ndarray], None] | None = None) -> NewtonResult:
     """See :func:`_newton`; overflow on the way is caught by the halving rule (as R)."""
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -607,13 +638,14 @@ def newton(cd: CoxData, *, eps: float = 1e-9, max_iter: int = 30, polish: int = 
 
 def _newton(cd: CoxData, *, eps: float, max_iter: int, polish: int,
             check: Callable[[np.ndarray], None] | None) -> NewtonResult:
-    """Newton-Raphson with step halving, as coxfit6.c, then polish to full precision.
+    """Newton-Raphson with step halving, as coxfit6.c.
 
     The iterations up to the loglik criterion ``|1 - ll_old/ll_new| <= eps`` are
-    those of R (start at 0, same halving rule), so a fit that R stops early
-    (monotone likelihood) stops at the same point. When no coefficient looks
-    infinite, further Newton steps are taken until the step is below 1e-12
-    relative, so that the coefficients are the MLE to full precision.
+    those of R (start at 0, same halving rule), so the estimate is R's iterate, and a
+    fit that R stops early (monotone likelihood) stops at the same point. With
+    ``polish > 0`` and no coefficient looking infinite, up to ``polish`` further
+    Newton steps are taken until the step is below 1e-13 relative (the MLE to full
+    precision; R with a tighter ``eps``). The default (0) returns R's iterate.
     """
     p = cd.x.shape[1]
     beta = np.zeros(p)
@@ -679,7 +711,7 @@ def score_residuals(cd: CoxData, beta: np.ndarray) -> np.ndarray:
     rs = risk_sums(cd, beta)
     ec = event_coefs(cd, rs)
     k = cd.ev_slot.size
-    b = xbar_hazard(rs, ec)  # sum_l m a_l / D_l
+    b = xbar_hazard(rs, ec, cd.efron and cd.any_tied)  # sum_l m a_l / D_l
     f = rs.s1 * ec.beta[:, None] - rs.d1 * ec.gamma[:, None]  # sum_l m f_l a_l / D_l
     cc = at_risk_cumsum(cd, ec.c)
     bb = at_risk_cumsum(cd, b)
@@ -699,9 +731,17 @@ def score_residuals(cd: CoxData, beta: np.ndarray) -> np.ndarray:
     return np.asarray(resid)
 
 
-def xbar_hazard(rs: RiskSums, ec: EventCoefs) -> np.ndarray:
-    """Per event time, sum over the Efron terms of m a_l / D_l  (K x p)."""
-    return np.asarray(rs.s1 * ec.alpha[:, None] - rs.d1 * ec.beta[:, None])
+def xbar_hazard(rs: RiskSums, ec: EventCoefs, tied: bool = True,
+                overwrite: bool = False) -> np.ndarray:
+    """Per event time, sum over the Efron terms of m a_l / D_l  (K x p). ``tied=False``
+    (Breslow, or no tied deaths: the Efron fractions are all 0) skips the D1 term;
+    ``overwrite`` writes the result into ``rs.s1`` (no new K x p array: with many event
+    times a fresh one costs more than the arithmetic)."""
+    out = rs.s1 if overwrite else None
+    prod = np.multiply(rs.s1, ec.alpha[:, None], out=out)
+    if tied:
+        prod -= rs.d1 * ec.beta[:, None]
+    return np.asarray(prod)
 
 
 def at_risk_sum(cd: CoxData, v: np.ndarray) -> np.ndarray:

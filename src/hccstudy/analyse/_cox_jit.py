@@ -1,8 +1,10 @@
 """Compiled (numba) kernels of the Cox model for right-censored data.
 
 :func:`suffix_sums`: the risk-set sums S0, S1 and the deaths' own sums D0, D1 at
-every event time, one backward pass per column over the sorted rows (no n x p
+every event time, one backward pass over the sorted rows for all columns (no n x p
 temporary; D0, D1 summed directly, not as a difference of suffix sums).
+
+:func:`x2h`: ``X' diag(h) X`` for one or several h, in cache-sized row chunks.
 
 :func:`event_coefs`: the per-event-time sums over the Efron terms, one pass.
 
@@ -21,8 +23,10 @@ strata without a reset.
   weight of those deaths with smaller / equal lp and their total.
 
 The passes are independent and release the GIL, so from 1e5 rows they run on
-two threads when more than two cores are available (on two, the caller's cox.zph
-work runs beside them). :func:`suffix_sums` runs its columns on numba's threads;
+two threads (the caller's cox.zph and baseline work runs beside them). With unit
+weights the trees hold exact int32 counts (half the memory of float64, fewer
+cache misses; the same numbers). No kernel uses numba's own threads (``parallel``), so
+fits from several Python threads are safe whatever numba's threading layer.
 :func:`dense_ranks` ranks the linear predictor by a radix sort. Kernels are compiled once and cached (``cache=True``, about 3 s);
 numba is imported here only, and this module only inside the functions that
 use it, so ``import hccstudy`` stays light.
@@ -34,9 +38,107 @@ import os
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-__all__ = ["counts", "dense_ranks", "event_coefs", "suffix_sums"]
+__all__ = ["counts", "dense_ranks", "event_coefs", "gather_center", "matvec", "suffix_sums", "unit_columns",
+           "vecmat", "x2h"]
+
+# reassociation lets the inner dot products vectorise (SIMD); the result is the same
+# sum in another order (differences at the level of rounding, 1e-16 relative)
+_FAST = {"reassoc", "contract"}
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _x2h(x: np.ndarray, hs: np.ndarray, chunk: int) -> Any:  # pragma: no cover - compiled
+    n, p = x.shape
+    m_ = hs.shape[1]
+    out = np.zeros((m_, p, p))
+    hx = np.empty((p, chunk))
+    for a0 in range(0, n, chunk):
+        a1 = min(a0 + chunk, n)
+        ln = a1 - a0
+        for m in range(m_):
+            hm = hs[a0:a1, m]
+            for j in range(p):
+                xj = x[a0:a1, j]
+                hj = hx[j]
+                for i in range(ln):
+                    hj[i] = xj[i] * hm[i]
+            for j in range(p):
+                hj = hx[j]
+                for k in range(j, p):
+                    xk = x[a0:a1, k]
+                    s = 0.0
+                    for i in range(ln):
+                        s += hj[i] * xk[i]
+                    out[m, j, k] += s
+    for m in range(m_):
+        for j in range(p):
+            for k in range(j + 1, p):
+                out[m, k, j] = out[m, j, k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _gather_center(x: np.ndarray, order: np.ndarray, means: np.ndarray,
+                   out: np.ndarray) -> None:  # pragma: no cover - compiled
+    n, p = out.shape
+    for i in range(n):
+        src = order[i]
+        for j in range(p):
+            out[i, j] = x[src, j] - means[j]
+
+
+def gather_center(x: np.ndarray, order: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """``x[order] - means`` as a new F-ordered array, in one pass (rows of a C-ordered x
+    are read whole)."""
+    out = np.empty((order.size, x.shape[1]), order="F")
+    _gather_center(x, np.ascontiguousarray(order, dtype=np.int64),
+                   np.ascontiguousarray(means, dtype=float), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _matvec(x: np.ndarray, b: np.ndarray) -> Any:  # pragma: no cover - compiled
+    n, p = x.shape
+    out = np.zeros(n)
+    for j in range(p):  # column by column: every row sums its terms in the same order
+        bj = b[j]
+        for i in range(n):
+            out[i] += x[i, j] * bj
+    return out
+
+
+def matvec(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``x @ b`` summed column by column, exactly as ``out += x[:, j] * b[j]`` for j in
+    order: rows with equal values get bit-identical results (no BLAS threads)."""
+    return np.asarray(_matvec(x, np.ascontiguousarray(b, dtype=float)))
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _vecmat(v: np.ndarray, x: np.ndarray) -> Any:  # pragma: no cover - compiled
+    n, p = x.shape
+    out = np.zeros(p)
+    for j in range(p):
+        s = 0.0
+        for i in range(n):
+            s += v[i] * x[i, j]
+        out[j] = s
+    return out
+
+
+def vecmat(v: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``v @ x`` for an F-ordered x (a dot product per column, no BLAS threads)."""
+    return np.asarray(_vecmat(np.ascontiguousarray(v, dtype=float),
+                              np.asfortranarray(x, dtype=float)))
+
+
+def x2h(x: np.ndarray, hs: np.ndarray) -> np.ndarray:
+    """``X' diag(hs[:, m]) X`` for every column m of ``hs`` (m x p x p), one pass over the
+    rows of ``x`` in chunks that stay in cache (single-threaded: no BLAS threads, which
+    slow down badly on a busy machine)."""
+    out = _x2h(np.asfortranarray(x, dtype=float), np.asfortranarray(hs, dtype=float), 1024)
+    return np.asarray(out)
 
 
 @njit(cache=True, nogil=True)
@@ -77,58 +179,71 @@ def event_coefs(pair_k: np.ndarray, pair_w: np.ndarray, pair_frac: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
-def _suffix_col(v: np.ndarray, r: np.ndarray, use_r: bool, row_seg: np.ndarray,
-                ev_seg: np.ndarray, ds: np.ndarray, de: np.ndarray, s: np.ndarray,
-                d: np.ndarray) -> None:  # pragma: no cover - compiled
-    """s[k] = sum of r v over rows >= ds[k] of its stratum, d[k] over [ds[k], de[k])
-    (v alone when not ``use_r``)."""
+def _suffix_sums(x: np.ndarray, r: np.ndarray, row_seg: np.ndarray, ev_seg: np.ndarray,
+                 ds: np.ndarray, de: np.ndarray, want_d: bool) -> Any:  # pragma: no cover
+    # one backward pass over the rows, all columns at once; per column the additions are
+    # in the same order as a column-by-column pass
+    p = x.shape[1]
+    k_ = ds.size
+    s0 = np.empty(k_)
+    s1 = np.empty((p, k_))  # transposed on return: (K, p) in F order
+    kd = k_ if want_d else 0
+    d0 = np.empty(kd)
+    d1 = np.empty((p, kd))
+    acc = np.zeros(p)
+    dd = np.zeros(p)
     for j in range(row_seg.size - 1):
         i = row_seg[j + 1] - 1
-        acc = 0.0
+        acc0 = 0.0
+        for q in range(p):
+            acc[q] = 0.0
         for k in range(ev_seg[j + 1] - 1, ev_seg[j] - 1, -1):
             e = de[k]
             while i >= e:  # rows after this time's deaths
-                acc += r[i] * v[i] if use_r else v[i]
+                ri = r[i]
+                acc0 += ri
+                for q in range(p):
+                    acc[q] += ri * x[i, q]
                 i -= 1
-            dd = 0.0
+            dd0 = 0.0
+            for q in range(p):
+                dd[q] = 0.0
             a = ds[k]
             while i >= a:  # the deaths
-                dd += r[i] * v[i] if use_r else v[i]
+                ri = r[i]
+                dd0 += ri
+                for q in range(p):
+                    dd[q] += ri * x[i, q]
                 i -= 1
-            acc += dd
-            s[k] = acc
-            d[k] = dd
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _suffix_sums(x: np.ndarray, r: np.ndarray, row_seg: np.ndarray, ev_seg: np.ndarray,
-                 ds: np.ndarray, de: np.ndarray) -> Any:  # pragma: no cover - compiled
-    p = x.shape[1]
-    k_ = ds.size
-    # row 0: S0, D0; row q + 1: column q of S1, D1 (each pass writes contiguously)
-    s = np.empty((p + 1, k_))
-    d = np.empty((p + 1, k_))
-    for q in prange(p + 1):  # column by column (threads): contiguous reads of an F-ordered x
-        if q == 0:
-            _suffix_col(r, r, False, row_seg, ev_seg, ds, de, s[0], d[0])
-        else:
-            _suffix_col(x[:, q - 1], r, True, row_seg, ev_seg, ds, de, s[q], d[q])
-    return s[0], s[1:].T, d[0], d[1:].T
+            acc0 += dd0
+            s0[k] = acc0
+            for q in range(p):
+                acc[q] += dd[q]
+                s1[q, k] = acc[q]
+            if want_d:
+                d0[k] = dd0
+                for q in range(p):
+                    d1[q, k] = dd[q]
+    return s0, s1.T, d0, d1.T
 
 
 def suffix_sums(x: np.ndarray, r: np.ndarray, row_seg: np.ndarray, ev_seg: np.ndarray,
-                ds: np.ndarray, de: np.ndarray
+                ds: np.ndarray, de: np.ndarray, want_d: bool = True
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per event time k (deaths in rows ``[ds[k], de[k])``; rows sorted by stratum and
     time, strata in rows ``row_seg``, their event times in ``ev_seg``): S0 = sum of r,
     S1 = sum of r x over the rows from ``ds[k]`` to the end of the stratum, and D0, D1
-    over the deaths."""
-    out = _suffix_sums(x, np.ascontiguousarray(r, dtype=float),
-                       np.ascontiguousarray(row_seg, dtype=np.int64),
-                       np.ascontiguousarray(ev_seg, dtype=np.int64),
-                       np.ascontiguousarray(ds, dtype=np.int64),
-                       np.ascontiguousarray(de, dtype=np.int64))
-    return out[0], out[1], out[2], out[3]
+    over the deaths (zeros unless ``want_d``: only Efron with tied deaths uses them)."""
+    s0, s1, d0, d1 = _suffix_sums(np.asfortranarray(x, dtype=float),
+                                  np.ascontiguousarray(r, dtype=float),
+                                  np.ascontiguousarray(row_seg, dtype=np.int64),
+                                  np.ascontiguousarray(ev_seg, dtype=np.int64),
+                                  np.ascontiguousarray(ds, dtype=np.int64),
+                                  np.ascontiguousarray(de, dtype=np.int64), bool(want_d))
+    if not want_d:
+        d0 = np.zeros(s0.size)
+        d1 = np.zeros(s1.shape, order="F")
+    return s0, s1, d0, d1
 
 
 @njit(cache=True, nogil=True)
@@ -136,14 +251,15 @@ def _backward(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndar
              bstrat: np.ndarray, nrank: int) -> Any:  # pragma: no cover - compiled
     n = rank.size
     nb = starts.size
-    tree = np.zeros(nrank + 1)  # Fenwick tree over rank + 1
-    point = np.zeros(nrank)  # weight at exactly this rank
-    d_less = np.zeros(n)
-    d_eq = np.zeros(n)
-    d_tot = np.zeros(n)
+    zero = np.zeros(1, dtype=w.dtype)[0]  # float weights, or int32 counts (unit weights)
+    tree = np.zeros(nrank + 1, dtype=w.dtype)  # Fenwick tree over rank + 1
+    point = np.zeros(nrank, dtype=w.dtype)  # weight at exactly this rank
+    d_less = np.zeros(n, dtype=w.dtype)
+    d_eq = np.zeros(n, dtype=w.dtype)
+    d_tot = np.zeros(n, dtype=w.dtype)
     # ---- backward: partners of each death
-    total = 0.0
-    base = 0.0
+    total = zero
+    base = zero
     cur = -1
     for b in range(nb - 1, -1, -1):
         if bstrat[b] != cur:  # new stratum: its partners start from zero
@@ -165,7 +281,7 @@ def _backward(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndar
                 j += j & (-j)
         for i in range(b0, b0 + nd):
             r = rank[i]
-            s = 0.0
+            s = zero
             j = r  # prefix over ranks < r
             while j > 0:
                 s += tree[j]
@@ -190,13 +306,14 @@ def _forward(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarr
              bstrat: np.ndarray, nrank: int) -> Any:  # pragma: no cover - compiled
     n = rank.size
     nb = starts.size
-    tree = np.zeros(nrank + 1)
-    point = np.zeros(nrank)
-    p_less = np.zeros(n)
-    p_eq = np.zeros(n)
-    p_tot = np.zeros(n)
-    total = 0.0
-    base = 0.0
+    zero = np.zeros(1, dtype=w.dtype)[0]
+    tree = np.zeros(nrank + 1, dtype=w.dtype)
+    point = np.zeros(nrank, dtype=w.dtype)
+    p_less = np.zeros(n, dtype=w.dtype)
+    p_eq = np.zeros(n, dtype=w.dtype)
+    p_tot = np.zeros(n, dtype=w.dtype)
+    total = zero
+    base = zero
     cur = -1
     for b in range(nb):
         if bstrat[b] != cur:  # earlier strata hold exactly the ranks below this one's
@@ -223,7 +340,7 @@ def _forward(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarr
                         j += j & (-j)
             for i in range(lo, hi):
                 r = rank[i]
-                s = 0.0
+                s = zero
                 j = r
                 while j > 0:
                     s += tree[j]
@@ -247,13 +364,15 @@ def counts(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarray
     lp when it is a death (0 otherwise), and (p_less, p_eq, p_tot), the weight of the
     deaths it is comparable with, with smaller, equal, any lp. ``starts``: first row of
     each block, ``bstrat``: the stratum of each block (blocks of a stratum contiguous)."""
-    args = (np.ascontiguousarray(rank, dtype=np.int64), np.ascontiguousarray(w, dtype=float),
+    ww = np.ascontiguousarray(w, dtype=float)
+    if rank.size < (1 << 30) and bool(np.all(ww == 1.0)):
+        ww = np.ones(ww.size, dtype=np.int32)  # exact integer counts in half the memory
+    args = (np.ascontiguousarray(rank, dtype=np.int64), ww,
             np.ascontiguousarray(dead, dtype=np.bool_),
             np.ascontiguousarray(starts, dtype=np.int64),
             np.ascontiguousarray(bstrat, dtype=np.int64), int(nrank))
-    # on two cores or fewer the caller's own work (cox.zph, beside this) takes the other
-    if rank.size < 100_000 or _n_cpus() <= 2:
-        return (*_backward(*args), *_forward(*args))
+    if rank.size < 100_000 or _n_cpus() < 2:
+        return tuple(np.asarray(v, dtype=float) for v in (*_backward(*args), *_forward(*args)))
     # the passes are independent and release the GIL: run them side by side
     from concurrent.futures import ThreadPoolExecutor
 
@@ -261,7 +380,7 @@ def counts(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarray
         fut = ex.submit(_forward, *args)
         d = _backward(*args)
         f = fut.result()
-    return (*d, *f)
+    return tuple(np.asarray(v, dtype=float) for v in (*d, *f))
 
 
 @njit(cache=True, nogil=True)
@@ -325,3 +444,36 @@ def dense_ranks(v: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, int]:
                                np.ascontiguousarray(seg, dtype=np.int64))
     return rank, int(nrank)
 
+
+
+@njit(cache=True, nogil=True)
+def _unit_columns(x: np.ndarray, cand: np.ndarray) -> Any:  # pragma: no cover - compiled
+    out = np.zeros(x.shape[1], dtype=np.bool_)
+    ok = np.ones(cand.size, dtype=np.bool_)
+    left = cand.size
+    if x.flags.f_contiguous:  # column by column, each stops at its first other value
+        for c in range(cand.size):
+            j = cand[c]
+            for i in range(x.shape[0]):
+                v = x[i, j]
+                if v != 0.0 and v != 1.0 and v != -1.0:
+                    ok[c] = False
+                    break
+    else:  # row by row (rows contiguous), until every candidate has failed
+        for i in range(x.shape[0]):
+            for c in range(cand.size):
+                if ok[c]:
+                    v = x[i, cand[c]]
+                    if v != 0.0 and v != 1.0 and v != -1.0:
+                        ok[c] = False
+                        left -= 1
+            if left == 0:
+                break
+    for c in range(cand.size):
+        out[cand[c]] = ok[c]
+    return out
+
+
+def unit_columns(x: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Per column of ``x``: whether it is a candidate whose values all lie in {-1, 0, 1}."""
+    return np.asarray(_unit_columns(x, np.ascontiguousarray(cand, dtype=np.int64)))

@@ -8,9 +8,10 @@ Method choices, stated once (each is what R survival 3.x does):
 
 * Ties: Efron (default) or Breslow, as ``coxph(ties=)``.
 * Fitting: Newton-Raphson from beta = 0 with step halving (coxfit6.c), the
-  loglik criterion ``|1 - ll_old / ll_new| <= 1e-9``; a fit without a diverging
-  coefficient is then polished with further Newton steps until the step is
-  below 1e-13 relative, so the coefficients are the MLE to full precision.
+  loglik criterion ``|1 - ll_old / ll_new| <= 1e-9`` (``coxph.control()``'s
+  default); the estimate is the iterate at which it is met, as R returns it (it
+  agrees with R's default ``coxph`` to about 1e-14, and with the MLE to about
+  1e-8).
 * Monotone likelihood: when the loglik converges while a coefficient still
   moves (R: "Loglik converged before variable ..."), the fit stops as R stops,
   a :class:`~hccstudy.errors.MonotoneLikelihoodWarning` names the term, and the
@@ -29,6 +30,9 @@ Method choices, stated once (each is what R survival 3.x does):
   hazard as the ties method, one curve per stratum. Standard errors include the
   variance of the coefficients (R's se.fit), with the variance used for
   inference (robust when robust).
+* Proportional hazards: :meth:`CoxResult.ph_test` is R's ``cox.zph``; the fit
+  prepares its score and information blocks for ``ph_transforms`` (default
+  ``"km"``, R's default transform) and keeps nothing else of the rows.
 * Concordance: Harrell's C of the linear predictor as ``coxph`` reports it
   (censored at a death time counts as longer, tied death times are not
   comparable, tied predictors count one half), standard error by the
@@ -226,7 +230,8 @@ class CoxResult:
         Score test (survival >= 3.0: the full 2p x 2p information) for adding
         ``g(t) * x`` per term (``terms=TRUE``: a factor is tested jointly) and
         globally; ``transform`` is ``"km"`` (1 - KM(t-), R's default),
-        ``"rank"`` or ``"identity"``.
+        ``"rank"`` or ``"identity"``. The fit prepares the transforms named in
+        ``cox(..., ph_transforms=)`` (default ``"km"`` only).
 
         Examples
         --------
@@ -241,7 +246,8 @@ class CoxResult:
         if transform not in self._zph:
             raise ValueError(
                 f"ph_test({transform!r}) is not available: the fit prepared "
-                f"{sorted(self._zph)} (see cox(..., ph_transforms=))")
+                f"{sorted(self._zph)}; refit with cox(..., ph_transforms=('km', "
+                f"{transform!r})) to prepare it")
         return _zph_table(self._zph[transform], self.term_columns)
 
     # ---------------------------------------------------------- survival curves
@@ -432,18 +438,24 @@ def _collapse(mat: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def _zph_times(cd: K.CoxData, t_sorted: np.ndarray, entry: np.ndarray | None,
-               transforms: Sequence[Transform]) -> dict[str, np.ndarray]:
+def _zph_times(cd: K.CoxData, time: np.ndarray, entry: np.ndarray | None,
+               transforms: Sequence[Transform], stratified: bool) -> dict[str, np.ndarray]:
     """cox.zph's g(t) at each event time k, centred by its mean over the deaths.
 
-    ``t_sorted`` holds all exit times in increasing order. "km" is 1 - KM(t-) of all
-    rows pooled (unweighted, no strata), "rank" the average rank of t among all
-    rows' times, "identity" t itself.
+    ``time`` holds all exit times (input order). "km" is 1 - KM(t-) of all rows
+    pooled (unweighted, no strata), "rank" the average rank of t among all rows'
+    times, "identity" t itself.
     """
     ev_t = cd.ev_time
     nd = cd.ndead
-    n = t_sorted.size
-    lo = np.searchsorted(t_sorted, ev_t, side="left")
+    n = time.size
+    t_sorted = np.sort(time) if stratified else None
+    if t_sorted is None:
+        # rows are sorted by time with a time's deaths first: the first row at t_k is
+        # the first death of event time k, so that many rows have a smaller time
+        lo = cd.death_bounds_full[0::2]
+    else:
+        lo = np.searchsorted(t_sorted, ev_t, side="left")
     out: dict[str, np.ndarray] = {}
     for tr in transforms:
         if tr == "km":
@@ -455,7 +467,8 @@ def _zph_times(cd: K.CoxData, t_sorted: np.ndarray, entry: np.ndarray | None,
             else:  # strata: times repeat across strata
                 ut, inv = np.unique(ev_t, return_inverse=True)
                 nev = np.bincount(inv, weights=nd, minlength=ut.size)
-                nrisk = (n - np.searchsorted(t_sorted, ut, side="left")).astype(float)
+                ts = np.sort(time) if t_sorted is None else t_sorted
+                nrisk = (n - np.searchsorted(ts, ut, side="left")).astype(float)
             if entry is not None:
                 # at risk iff entry < t <= stop: remove rows whose entry is >= t
                 nrisk = nrisk - (entry.size - np.searchsorted(np.sort(entry), ut, side="left"))
@@ -465,6 +478,8 @@ def _zph_times(cd: K.CoxData, t_sorted: np.ndarray, entry: np.ndarray | None,
             prev = np.concatenate(([1.0], surv[:-1]))
             g = 1.0 - prev[inv]
         elif tr == "rank":
+            if t_sorted is None:
+                t_sorted = time[cd.order]
             hi = np.searchsorted(t_sorted, ev_t, side="right")
             g = (lo + 1 + hi) / 2.0
         else:
@@ -517,6 +532,9 @@ def _unit_columns(x: np.ndarray) -> np.ndarray:
     out = np.zeros(x.shape[1], dtype=bool)
     head = x[:1024]
     cand = np.flatnonzero(np.all((head == 0.0) | (np.abs(head) == 1.0), axis=0))
+    jit = K._jit(x.shape[0])
+    if cand.size and jit is not None:  # one pass, stops at the first other value
+        return np.asarray(jit.unit_columns(x, cand))
     if cand.size and not x.flags.f_contiguous and _all_unit(x[:, cand]):  # rows: at once
         out[cand] = True
     else:
@@ -532,14 +550,15 @@ def _ph_and_baseline(cd: K.CoxData, nr: K.NewtonResult, time: np.ndarray,
     """cox.zph tables for the requested transforms and the baseline-hazard aggregates."""
     rs = nr.rs
     if ph_transforms:
-        t_sorted = np.sort(time) if stratified else time[cd.order]
-        gks = _zph_times(cd, t_sorted, entry, list(dict.fromkeys(ph_transforms)))
+        gks = _zph_times(cd, time, entry, list(dict.fromkeys(ph_transforms)), stratified)
         zph = _zph_parts(cd, rs, nr.info, gks)
     else:
         zph = {}
     # baseline hazard at the means (x is centred, so eta = 0 is the mean subject)
     ec = K.event_coefs(cd, rs)
-    c, dvar, dxbar = ec.c, ec.alpha, K.xbar_hazard(rs, ec)
+    # rs.s1 is not used after this point: overwrite it
+    c, dvar, dxbar = ec.c, ec.alpha, K.xbar_hazard(rs, ec, cd.efron and cd.any_tied,
+                                                   overwrite=True)
     # weighted number at risk
     wsum = K.at_risk_sum(cd, cd.w)
     base = _Baseline(time=cd.ev_time, stratum=cd.ev_stratum, n_risk=wsum,
@@ -560,7 +579,7 @@ def cox(
     weights: str | None = None,
     missing: Missing = "raise",
     conf_level: float = 0.95,
-    ph_transforms: Sequence[Transform] = ("km", "rank", "identity"),
+    ph_transforms: Sequence[Transform] = ("km",),
     concordance: bool = True,
 ) -> CoxResult:
     """Fit a Cox proportional hazards model (R's ``coxph``).
@@ -592,8 +611,9 @@ def cox(
     ph_transforms : sequence of {"km", "rank", "identity"}
         Time transforms for which :meth:`CoxResult.ph_test` is prepared (the
         test needs the rows, which the result does not keep: the fit keeps its
-        score and information blocks, and ``ph_test`` assembles the table). Each
-        costs about a third of a Newton iteration; pass ``()`` to skip.
+        score and information blocks, and ``ph_test`` assembles the table).
+        Default ``("km",)``, R's ``cox.zph`` default; each transform costs about
+        half a Newton iteration; pass ``()`` to skip.
     concordance : bool
         Compute Harrell's C and its standard error (as ``coxph`` does): an
         O(n log n) compiled pass (numba), run beside the cox.zph work for large
@@ -719,11 +739,8 @@ def cox(
     # concordance
     from hccstudy.analyse._cox_concordance import concordance as concordance_fn
 
-    # elementwise, column by column: identical rows get bit-identical lp (a BLAS
-    # matvec may round rows differently by position, splitting ties in lp)
-    lp = np.zeros(cd.x.shape[0])
-    for j in range(p):
-        lp += cd.x[:, j] * beta[j]
+    # column by column: identical rows get bit-identical lp (the risk sums' eta)
+    lp = nr.rs.eta
     conc = (float("nan"), float("nan"))
     conc_job: Future[tuple[float, float]] | None = None
     if concordance:
