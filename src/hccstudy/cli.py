@@ -73,6 +73,11 @@ _FORMAT_OPT = typer.Option("--format", "-f", help="Output format(s): html, docx,
                            "(repeat or comma-separate; default all).")
 _FIGFMT_OPT = typer.Option("--figure-format", help="Figure files kept in figures/: png, svg, "
                            "pdf (repeat or comma-separate; default all three).")
+_OUT_DIR_OPT = typer.Option("-o", "--out", help="Output folder (created).")
+_FIGURES_OPT = typer.Option("--figures/--no-figures", help="Draw the figures.")
+_DPI_OPT = typer.Option(min=30, max=1200, help="PNG resolution.")
+_DIGITS_OPT = typer.Option(min=0, max=6, help="Decimals of estimates.")
+_JSON_SUMMARY_OPT = typer.Option("--json", help="Print a JSON summary on stdout.")
 
 
 def _one_line(text: object) -> str:
@@ -235,12 +240,10 @@ def demo(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder (one subfolder "
                                       "per study).")] = Path("hccstudy-demo"),
     seed: Annotated[int, typer.Option(help="Generator seed of the synthetic cohort.")] = 0,
-    figures: Annotated[bool, typer.Option("--figures/--no-figures",
-                                          help="Draw the figures.")] = True,
+    figures: Annotated[bool, _FIGURES_OPT] = True,
     figure_format: Annotated[list[str] | None, _FIGFMT_OPT] = None,
-    digits: Annotated[int, typer.Option(min=0, max=6, help="Decimals of estimates.")] = 2,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
-    = False,
+    digits: Annotated[int, _DIGITS_OPT] = 2,
+    as_json: Annotated[bool, _JSON_SUMMARY_OPT] = False,
 ) -> None:
     """Reproduce a seed study on its synthetic cohort: generate the raw records (written
     to OUT/seed_NNN/data as CSV), run the bundled spec and write the full report.
@@ -422,20 +425,44 @@ def _figure_formats(values: list[str] | None, as_json: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _report_options(fmt: list[str] | None, figure_format: list[str] | None, times: str | None,
+                    as_json: bool
+                    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[float, ...] | None]:
+    """Parse the report options shared by ``run`` and ``report``.
+
+    Parameters
+    ----------
+    fmt : list of str or None
+        ``--format`` values.
+    figure_format : list of str or None
+        ``--figure-format`` values.
+    times : str or None
+        ``--times`` text.
+    as_json : bool
+        Report a usage error as JSON.
+
+    Returns
+    -------
+    formats, figure_formats : tuple of str
+    times : tuple of float or None
+    """
+    formats = _formats(fmt, as_json)
+    fig_formats = _figure_formats(figure_format, as_json)
+    return formats, fig_formats, _times(times, as_json)
+
+
 @app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="Study spec (YAML).")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder (created).")],
+    out: Annotated[Path, _OUT_DIR_OPT],
     fmt: Annotated[list[str] | None, _FORMAT_OPT] = None,
-    figures: Annotated[bool, typer.Option("--figures/--no-figures",
-                                          help="Draw the figures.")] = True,
+    figures: Annotated[bool, _FIGURES_OPT] = True,
     figure_format: Annotated[list[str] | None, _FIGFMT_OPT] = None,
-    dpi: Annotated[int, typer.Option(min=30, max=1200, help="PNG resolution.")] = 300,
-    digits: Annotated[int, typer.Option(min=0, max=6, help="Decimals of estimates.")] = 2,
+    dpi: Annotated[int, _DPI_OPT] = 300,
+    digits: Annotated[int, _DIGITS_OPT] = 2,
     times: Annotated[str | None, typer.Option(help="Landmark times of the survival tables, "
                                               "in the endpoint's unit, e.g. 12,24,60.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
-    = False,
+    as_json: Annotated[bool, _JSON_SUMMARY_OPT] = False,
 ) -> None:
     """Run a study spec and write the report: report.html, report.docx, tables/, figures/,
     provenance.json and result.pkl (for `hccstudy report`).
@@ -443,9 +470,7 @@ def run(
     Example: ``hccstudy run studies/example_two_arm.yaml -o out/``
     """
     _need_file(spec, as_json)
-    formats = _formats(fmt, as_json)
-    fig_formats = _figure_formats(figure_format, as_json)
-    tt = _times(times, as_json)
+    formats, fig_formats, tt = _report_options(fmt, figure_format, times, as_json)
     t0 = time.perf_counter()
     with _errors(as_json, out), warnings.catch_warnings(record=True) as caught, \
             _progress(not as_json) as step:
@@ -466,16 +491,14 @@ def run(
 def report(
     saved: Annotated[Path, typer.Argument(help="result.pkl written by `hccstudy run` (or "
                                           "its folder).")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder (created).")],
+    out: Annotated[Path, _OUT_DIR_OPT],
     fmt: Annotated[list[str] | None, _FORMAT_OPT] = None,
-    figures: Annotated[bool, typer.Option("--figures/--no-figures",
-                                          help="Draw the figures.")] = True,
+    figures: Annotated[bool, _FIGURES_OPT] = True,
     figure_format: Annotated[list[str] | None, _FIGFMT_OPT] = None,
-    dpi: Annotated[int, typer.Option(min=30, max=1200, help="PNG resolution.")] = 300,
-    digits: Annotated[int, typer.Option(min=0, max=6, help="Decimals of estimates.")] = 2,
+    dpi: Annotated[int, _DPI_OPT] = 300,
+    digits: Annotated[int, _DIGITS_OPT] = 2,
     times: Annotated[str | None, typer.Option(help="Landmark times, e.g. 12,24,60.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
-    = False,
+    as_json: Annotated[bool, _JSON_SUMMARY_OPT] = False,
 ) -> None:
     """Re-render a saved result (other formats, digits or times) without rerunning.
 
@@ -485,9 +508,7 @@ def report(
     if saved.is_dir():
         saved = saved / "result.pkl"
     _need_file(saved, as_json)
-    formats = _formats(fmt, as_json)
-    fig_formats = _figure_formats(figure_format, as_json)
-    tt = _times(times, as_json)
+    formats, fig_formats, tt = _report_options(fmt, figure_format, times, as_json)
     t0 = time.perf_counter()
     with _errors(as_json, out), warnings.catch_warnings(record=True) as caught, \
             _progress(not as_json) as step:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-import hccstudy
 from hccstudy.errors import InputError
 from hccstudy.report import HtmlReprMixin
 from hccstudy.report.assemble import (
@@ -23,14 +22,6 @@ from hccstudy.report.assemble import (
 )
 from hccstudy.report.render import FigureBlock
 from hccstudy.report.tables import study_tables
-
-ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "studies" / "example_two_arm.yaml"
-
-
-@pytest.fixture(scope="module")
-def study() -> Any:
-    return hccstudy.run(SPEC)
 
 
 def _text_files(root: Path) -> dict[str, bytes]:

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import hccstudy
 from hccstudy.design.spec import load_spec
 from hccstudy.report.methods import (
@@ -24,11 +22,6 @@ from hccstudy.report.methods import (
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "studies" / "example_two_arm.yaml"
 DATA = ROOT / "src" / "hccstudy" / "datasets" / "demo_ccrt.csv"
-
-
-@pytest.fixture(scope="module")
-def study() -> Any:
-    return hccstudy.run(SPEC)
 
 
 def test_methods_text_names_every_choice(study: Any) -> None:

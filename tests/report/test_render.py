@@ -14,7 +14,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import hccstudy
 from hccstudy.report.assemble import report_document
 from hccstudy.report.render import Document, FigureBlock, Heading, Paragraph, Preformatted
 from hccstudy.report.render.csv import numeric_csv, table_csv
@@ -23,14 +22,7 @@ from hccstudy.report.render.html import document_html, table_html
 from hccstudy.report.render.latex import latex_escape, table_latex
 from hccstudy.report.tables import ReportTable, study_tables
 
-ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "studies" / "example_two_arm.yaml"
 CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def study() -> Any:
-    return hccstudy.run(SPEC)
 
 
 @pytest.fixture(scope="module")

@@ -44,9 +44,7 @@ from hccstudy.report.tables import (
     time_label,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 SNAP = Path(__file__).parent / "snapshots_tables"
-SPEC = ROOT / "studies" / "example_two_arm.yaml"
 
 
 def check_snapshot(name: str, text: str) -> None:
@@ -57,11 +55,6 @@ def check_snapshot(name: str, text: str) -> None:
         path.write_text(text + "\n", encoding="utf-8")
     assert path.exists(), f"missing snapshot {path.name}: run with HCCSTUDY_UPDATE_SNAPSHOTS=1"
     assert path.read_text(encoding="utf-8") == text + "\n", f"snapshot {name} differs"
-
-
-@pytest.fixture(scope="module")
-def study() -> Any:
-    return hccstudy.run(SPEC)
 
 
 @pytest.fixture(scope="module")

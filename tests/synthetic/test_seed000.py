@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests.synthetic._helpers import assert_reproducible
 
 import hccstudy
 from hccstudy.design import load_spec
@@ -40,11 +41,7 @@ def result(cohort):  # type: ignore[no-untyped-def]
 
 
 def test_deterministic() -> None:
-    a = seed000(seed=7)
-    b = seed000(seed=7)
-    for k in a.tables:
-        pd.testing.assert_frame_equal(a.tables[k], b.tables[k])
-    assert a.truth == b.truth
+    a = assert_reproducible(seed000, 7, truth=True)
     c = seed000(seed=8)
     assert not c.tables["patients"]["last_followup_date"].equals(
         a.tables["patients"]["last_followup_date"])

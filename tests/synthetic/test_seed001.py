@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from tests.synthetic._helpers import assert_reproducible
 
 from hccstudy import cox, kaplan_meier
 from hccstudy.design import load_spec, prepare, run
@@ -112,12 +113,7 @@ def frame(derived: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_deterministic() -> None:
-
-    a = seed001(seed=3)
-    b = seed001(seed=3)
-    for name in a.tables:
-        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
-    assert a.truth == b.truth
+    a = assert_reproducible(seed001, 3, truth=True)
     assert not seed001(seed=4).tables["patients"].equals(a.tables["patients"])
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from tests.synthetic._helpers import assert_reproducible, first_event_frame
 from tests.synthetic.test_seed001 import run_study, validation_errors
 
 from hccstudy import kaplan_meier, logrank
@@ -24,14 +25,7 @@ M = 30.4375
 
 
 def _frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    t = tables
-    first = t["treatments"][t["treatments"]["treatment_number"] == 1]
-    f = t["patients"].merge(t["baseline"], on="patient_id").merge(
-        first[["patient_id", "start_date"]], on="patient_id")
-    rec = t["events"].groupby("patient_id")["event_date"].min()
-    f["rec"] = f["patient_id"].map(rec)
-    f["os_t"] = (f["last_followup_date"] - f["start_date"]).dt.days / M
-    f["os_e"] = f["death_date"].notna().astype(int)
+    f = first_event_frame(tables, "rec")
     end = f["rec"].where(f["rec"].notna(), f["last_followup_date"])
     f["dfs_t"] = (end - f["hepatectomy_date"]).dt.days / M
     f["dfs_e"] = f["rec"].notna().astype(int)
@@ -44,10 +38,7 @@ def cohort() -> Any:
 
 
 def test_deterministic() -> None:
-    a = seed003(seed=7)
-    b = seed003(seed=7)
-    for name in a.tables:
-        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+    a = assert_reproducible(seed003, 7)
     assert not seed003(seed=8).tables["patients"].equals(a.tables["patients"])
 
 

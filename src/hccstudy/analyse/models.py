@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -58,6 +58,8 @@ import pandas as pd
 from hccstudy._input import select_rows
 from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse._cox_design import build_design, formula_variables
+from hccstudy.analyse.logistic import _chi2_sf
+from hccstudy.analyse.logistic import _z as _zq
 from hccstudy.errors import ConvergenceWarning, InputError, MonotoneLikelihoodWarning
 
 __all__ = [
@@ -79,20 +81,6 @@ Entry = Literal["all", "univariate_p"]
 _TEST_NAME = {"wald": "Wald", "lr": "likelihood ratio", "score": "score", "aic": "AIC"}
 _ROW_COLUMNS = ["variable", "term", "level", "reference", "coef", "se", "estimate", "ci_lower",
                 "ci_upper", "p_wald", "p_term", "df_term", "unstable"]
-
-
-def _chi2_sf(x: float, df: float) -> float:
-    from scipy.special import chdtrc
-
-    return float(chdtrc(df, x)) if df > 0 and np.isfinite(x) else float("nan")
-
-
-def _zq(level: float) -> float:
-    from scipy.special import ndtri
-
-    if not 0 < level < 1:
-        raise InputError(f"conf_level must be in (0, 1), not {level!r}", rule="0 < conf_level < 1")
-    return float(ndtri(1 - (1 - level) / 2))
 
 
 def _p_norm(z: np.ndarray) -> np.ndarray:
@@ -168,6 +156,29 @@ def _weighted_wald_only(s: _Setup, *tests: str) -> None:
                          f"variance); {bad[0]!r} compares pseudo-likelihoods; rule: use "
                          "test / criterion / univariate_test 'wald'", column=s.weights,
                          rule="weighted models: Wald tests")
+
+
+def _check_criterion(criterion: str, univariate_test: str) -> None:
+    """Check the elimination criterion and the univariate screen's test.
+
+    Parameters
+    ----------
+    criterion : str
+        One of ``"wald"``, ``"lr"``, ``"aic"``.
+    univariate_test : str
+        One of ``"wald"``, ``"lr"``, ``"score"``.
+
+    Raises
+    ------
+    InputError
+        When either is not one of its options (``criterion`` checked first).
+    """
+    if criterion not in ("wald", "lr", "aic"):
+        raise InputError(f"criterion must be 'wald', 'lr' or 'aic', not {criterion!r}",
+                         rule="criterion option")
+    if univariate_test not in ("wald", "lr", "score"):
+        raise InputError(f"univariate_test must be 'wald', 'lr' or 'score', not "
+                         f"{univariate_test!r}", rule="univariate_test option")
 
 
 def _covariates(covariates: str | Sequence[str]) -> tuple[str, ...]:
@@ -808,12 +819,7 @@ def backward_elimination(
     """
     s = _setup(kind, time, event, outcome, ties, strata, cluster, weights, conf_level)
     covs = _covariates(covariates)
-    if criterion not in ("wald", "lr", "aic"):
-        raise InputError(f"criterion must be 'wald', 'lr' or 'aic', not {criterion!r}",
-                         rule="criterion option")
-    if univariate_test not in ("wald", "lr", "score"):
-        raise InputError(f"univariate_test must be 'wald', 'lr' or 'score', not "
-                         f"{univariate_test!r}", rule="univariate_test option")
+    _check_criterion(criterion, univariate_test)
     f = _check_selection(covs, force, p_remove, entry, entry_p)
     _weighted_wald_only(s, criterion, univariate_test if entry == "univariate_p" else "wald")
     return _select(s, data, covs, criterion, p_remove, f, entry, entry_p, univariate_test)
@@ -854,11 +860,10 @@ def multivariable(
     _weighted_wald_only(s, test)
     r = _select(s, data, covs, "lr" if test == "lr" else "none", 1.0, covs, "all", 0.05,
                 "wald")
-    return MultivariableResult(
-        r.kind, r.measure, "none", r.p_remove, r.entry, r.entry_p, (), r.candidates,
-        r.entered, r.final_terms, r.path, r.table, r.n, r.events, r.n_dropped, r.loglik,
-        r.aic, r.conf_level, r.screen,
-        _describe(s, "none", 1.0, "all", 0.05, "wald", ()) + f"; term p by {_TEST_NAME[test]}")
+    return replace(
+        r, criterion="none", force=(),
+        method=_describe(s, "none", 1.0, "all", 0.05, "wald", ())
+        + f"; term p by {_TEST_NAME[test]}")
 
 
 # ----------------------------------------------------------------- side by side
@@ -940,6 +945,26 @@ class ModelBuildingResult(HtmlReprMixin):
         return self.summary()
 
 
+def _restate(r: MultivariableResult, criterion: str, p_remove: float, entry: str,
+             entry_p: float, force: tuple[str, ...], candidates: tuple[str, ...],
+             screen: dict[str, float], method: str) -> MultivariableResult:
+    """A fitted model's result with the selection settings the caller was asked for.
+
+    Parameters
+    ----------
+    r : MultivariableResult
+        The fit (its model, path and counts are kept).
+    criterion, p_remove, entry, entry_p, force, candidates, screen, method
+        As the fields of :class:`MultivariableResult`.
+
+    Returns
+    -------
+    MultivariableResult
+    """
+    return replace(r, criterion=criterion, p_remove=p_remove, entry=entry, entry_p=entry_p,
+                   force=force, candidates=candidates, screen=screen, method=method)
+
+
 def model_building(
     data: pd.DataFrame,
     covariates: Sequence[str],
@@ -980,12 +1005,7 @@ def model_building(
     if selection not in ("backward", "none"):
         raise InputError(f"selection must be 'backward' or 'none', not {selection!r}",
                          rule="selection option")
-    if criterion not in ("wald", "lr", "aic"):
-        raise InputError(f"criterion must be 'wald', 'lr' or 'aic', not {criterion!r}",
-                         rule="criterion option")
-    if univariate_test not in ("wald", "lr", "score"):
-        raise InputError(f"univariate_test must be 'wald', 'lr' or 'score', not "
-                         f"{univariate_test!r}", rule="univariate_test option")
+    _check_criterion(criterion, univariate_test)
     f = _check_selection(covs, force, p_remove, entry, entry_p)
     _weighted_wald_only(s, criterion, univariate_test)
     u = univariate(data, covs, kind=s.kind, time=time, event=event, outcome=outcome,
@@ -997,11 +1017,9 @@ def model_building(
             c for c in covs if c in f or u.p_values()[c] < entry_p)
         r = _select(s, data, entered, crit, 1.0, entered, "all", entry_p, univariate_test) \
             if entered else _select(s, data, covs, "none", 1.0, f, entry, 0.0, univariate_test)
-        m = MultivariableResult(
-            r.kind, r.measure, "none", p_remove, entry, entry_p, f, covs, r.entered,
-            r.final_terms, r.path, r.table, r.n, r.events, r.n_dropped, r.loglik, r.aic,
-            r.conf_level, u.p_values() if entry == "univariate_p" else {},
-            _describe(s, "none", p_remove, entry, entry_p, univariate_test, f))
+        m = _restate(r, "none", p_remove, entry, entry_p, f, covs,
+                     u.p_values() if entry == "univariate_p" else {},
+                     _describe(s, "none", p_remove, entry, entry_p, univariate_test, f))
     else:
         if entry == "univariate_p":
             screen = u.p_values()
@@ -1012,11 +1030,8 @@ def model_building(
             else:
                 r = _select(s, data, covs, crit, p_remove, f, "univariate_p", entry_p,
                             univariate_test)
-            m = MultivariableResult(
-                r.kind, r.measure, r.criterion, p_remove, entry, entry_p, f, covs, r.entered,
-                r.final_terms, r.path, r.table, r.n, r.events, r.n_dropped, r.loglik, r.aic,
-                r.conf_level, screen,
-                _describe(s, crit, p_remove, entry, entry_p, univariate_test, f))
+            m = _restate(r, r.criterion, p_remove, entry, entry_p, f, covs, screen,
+                         _describe(s, crit, p_remove, entry, entry_p, univariate_test, f))
         else:
             m = _select(s, data, covs, crit, p_remove, f, entry, entry_p, univariate_test)
     return ModelBuildingResult(u, m, m.method)

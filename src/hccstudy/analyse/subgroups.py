@@ -50,6 +50,8 @@ import pandas as pd
 from hccstudy._input import select_rows
 from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse._cox_design import build_design, formula_variables
+from hccstudy.analyse.logistic import _chi2_sf
+from hccstudy.analyse.models import _label
 from hccstudy.errors import ConvergenceWarning, InputError, MonotoneLikelihoodWarning
 
 __all__ = ["COLUMNS", "SubgroupResult", "subgroup_analysis"]
@@ -59,20 +61,6 @@ COLUMNS = ["variable", "level", "n_treated", "events_treated", "n_control", "eve
 """Columns of :meth:`SubgroupResult.to_frame`, in order."""
 
 _MAX_DISCRETE = 10
-
-
-def _label(v: Any) -> str:
-    if isinstance(v, bool | np.bool_):
-        return str(bool(v))
-    if isinstance(v, float | np.floating) and float(v).is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _chi2_sf(x: float, df: float) -> float:
-    from scipy.special import chdtrc
-
-    return float(chdtrc(df, x)) if df > 0 and np.isfinite(x) else float("nan")
 
 
 @dataclass(frozen=True)

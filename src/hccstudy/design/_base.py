@@ -29,3 +29,26 @@ class AnalysisBase(_Model):
     where: str | None = Field(default=None, description="Row filter on the cohort (a safe "
                               "expression, e.g. \"pivka >= 60\"); rows where it is false or "
                               "unknown are left out and counted in the methods text.")
+
+
+def nonnegative_times(v: list[float]) -> list[float]:
+    """Validate a spec's ``times`` list: every time is >= 0 (a pydantic field validator).
+
+    Parameters
+    ----------
+    v : list of float
+        The times.
+
+    Returns
+    -------
+    list of float
+        ``v`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        When a time is negative or NaN.
+    """
+    if any(not t >= 0 for t in v):
+        raise ValueError("times must be >= 0")
+    return v

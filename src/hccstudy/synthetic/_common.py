@@ -410,6 +410,29 @@ def censor(event_time: np.ndarray, censor_time: np.ndarray) -> tuple[np.ndarray,
 _RATIO = {"CR": (0.0, 0.0), "PR": (0.15, 0.65), "SD": (0.78, 1.12), "PD": (1.3, 1.9)}
 
 
+def _add_target_row(rows: dict[str, list[Any]], pid: Any, lesion_id: str, date: Any,
+                    timepoint: str, viable_mm: float, longest_mm: float) -> None:
+    """Append one target-lesion measurement to the column lists of ``rows``.
+
+    Parameters
+    ----------
+    rows : dict of list
+        Column name to values (the canonical ``lesions`` columns).
+    pid, lesion_id, date, timepoint
+        The patient, the lesion, the assessment date and its time-point label.
+    viable_mm, longest_mm : float
+        Viable and longest diameters.
+    """
+    rows["patient_id"].append(pid)
+    rows["lesion_id"].append(lesion_id)
+    rows["assessment_date"].append(date)
+    rows["timepoint"].append(timepoint)
+    rows["target"].append(True)
+    rows["viable_diameter_mm"].append(viable_mm)
+    rows["longest_diameter_mm"].append(longest_mm)
+    rows["new_lesion"].append(False)
+
+
 def response_lesions(rng: np.random.Generator, pids: np.ndarray, baseline_dates: np.ndarray,
                      assess_dates: np.ndarray, categories: np.ndarray,
                      baseline_size_mm: np.ndarray, *, max_targets: int = 2) -> pd.DataFrame:
@@ -458,25 +481,12 @@ def response_lesions(rng: np.random.Generator, pids: np.ndarray, baseline_dates:
         sizes = [max(s, 10.0) for s in sizes]
         for k, s in enumerate(sizes):
             lid = f"T{k + 1}"
-            rows["patient_id"].append(pids[i])
-            rows["lesion_id"].append(lid)
-            rows["assessment_date"].append(baseline_dates[i])
-            rows["timepoint"].append("baseline")
-            rows["target"].append(True)
-            rows["viable_diameter_mm"].append(s)
-            rows["longest_diameter_mm"].append(s)
-            rows["new_lesion"].append(False)
+            _add_target_row(rows, pids[i], lid, baseline_dates[i], "baseline", s, s)
             if str(categories[i]) == "NE" or pd.isna(assess_dates[i]):
                 continue
             f = round(s * ratio[i], 0) if categories[i] != "CR" else 0.0
-            rows["patient_id"].append(pids[i])
-            rows["lesion_id"].append(lid)
-            rows["assessment_date"].append(assess_dates[i])
-            rows["timepoint"].append("3m")
-            rows["target"].append(True)
-            rows["viable_diameter_mm"].append(f)
-            rows["longest_diameter_mm"].append(max(f, round(s * 0.8, 0)))
-            rows["new_lesion"].append(False)
+            _add_target_row(rows, pids[i], lid, assess_dates[i], "3m", f,
+                            max(f, round(s * 0.8, 0)))
     out = pd.DataFrame(rows)
     # rounding can move a ratio across a threshold only for tiny lesions; make sums exact
     return canonical("lesions", out)

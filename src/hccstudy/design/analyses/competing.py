@@ -49,7 +49,7 @@ from pydantic import Field, field_validator, model_validator
 from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse import competing as cr
 from hccstudy.analyse._counting import group_label
-from hccstudy.design._base import AnalysisBase
+from hccstudy.design._base import AnalysisBase, nonnegative_times
 from hccstudy.design.analyses.extras import GROUP, by_column, call, no_weights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,12 +95,7 @@ class CompetingRisksAnalysis(AnalysisBase):
         default="log-log", description="Transform of the pointwise CIF CI.")
     conf_level: float = Field(default=0.95, gt=0, lt=1)
 
-    @field_validator("times")
-    @classmethod
-    def _times(cls, v: list[float]) -> list[float]:
-        if any(not t >= 0 for t in v):
-            raise ValueError("times must be >= 0")
-        return v
+    _times = field_validator("times")(nonnegative_times)
 
     @field_validator("causes")
     @classmethod

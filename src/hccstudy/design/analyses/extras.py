@@ -46,7 +46,7 @@ from pydantic import Field, field_validator
 from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse import survival_extras as sx
 from hccstudy.analyse._counting import group_label
-from hccstudy.design._base import AnalysisBase
+from hccstudy.design._base import AnalysisBase, nonnegative_times
 from hccstudy.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -152,12 +152,7 @@ class SurvivalRatesAnalysis(AnalysisBase):
         default="log", description="CI transform of each rate (R survfit conf.type).")
     conf_level: float = Field(default=0.95, gt=0, lt=1)
 
-    @field_validator("times")
-    @classmethod
-    def _times(cls, v: list[float]) -> list[float]:
-        if any(not t >= 0 for t in v):
-            raise ValueError("times must be >= 0")
-        return v
+    _times = field_validator("times")(nonnegative_times)
 
 
 class MilestoneAnalysis(AnalysisBase):

@@ -30,7 +30,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -64,6 +64,14 @@ _CI_DOC = ("Binomial CI of each rate: 'clopper-pearson' (exact, R binom.test), '
            "(R prop.test(correct = FALSE)) or 'wilson-cc' (R prop.test(correct = TRUE)).")
 _DIFF_DOC = ("CI of the rate difference (each group minus the reference): 'newcombe' "
              "(hybrid score), 'wald' or 'wald-cc' (R two-sample prop.test).")
+
+# the options ResponseAnalysis and ProportionAnalysis share (defaults set on each field)
+_CiOption = Annotated[Literal["clopper-pearson", "wilson", "wilson-cc"],
+                      Field(description=_CI_DOC)]
+_TestOption = Annotated[Literal["auto", "chisq", "chisq_yates", "fisher"],
+                        Field(description=_TEST_DOC)]
+_ConfLevelOption = Annotated[float, Field(gt=0, lt=1, description="CI level.")]
+_DiffCiOption = Annotated[Literal["newcombe", "wald", "wald-cc"], Field(description=_DIFF_DOC)]
 
 
 # ----------------------------------------------------------------------- helpers
@@ -128,17 +136,14 @@ class ResponseAnalysis(AnalysisBase):
     denominator: Literal["all", "evaluable"] = Field(
         default="all", description="'all' (NE counted as non-responder) or 'evaluable' "
         "(NE excluded).")
-    ci: Literal["clopper-pearson", "wilson", "wilson-cc"] = Field(
-        default="clopper-pearson", description=_CI_DOC)
-    test: Literal["auto", "chisq", "chisq_yates", "fisher"] = Field(
-        default="auto", description=_TEST_DOC)
+    ci: _CiOption = "clopper-pearson"
+    test: _TestOption = "auto"
     label: str | None = Field(default=None, description="Assessment time shown in the table "
                               "title, e.g. '3 months'.")
     change: str | None = Field(default=None, description="Optional column of the best % "
                                "change in the sum of diameters (waterfall plot data).")
-    conf_level: float = Field(default=0.95, gt=0, lt=1, description="CI level.")
-    diff_ci: Literal["newcombe", "wald", "wald-cc"] = Field(default="newcombe",
-                                                             description=_DIFF_DOC)
+    conf_level: _ConfLevelOption = 0.95
+    diff_ci: _DiffCiOption = "newcombe"
 
 
 class ProportionAnalysis(AnalysisBase):
@@ -149,15 +154,12 @@ class ProportionAnalysis(AnalysisBase):
                          "the spec language (e.g. \"conversion in ['resection', "
                          "'transplant']\"); unknown values are excluded and counted.")
     by: str | None = Field(default=GROUP, description=BY_DOC)
-    ci: Literal["clopper-pearson", "wilson", "wilson-cc"] = Field(
-        default="clopper-pearson", description=_CI_DOC)
-    test: Literal["auto", "chisq", "chisq_yates", "fisher"] = Field(
-        default="auto", description=_TEST_DOC)
+    ci: _CiOption = "clopper-pearson"
+    test: _TestOption = "auto"
     label: str | None = Field(default=None, description="Label of the outcome, e.g. "
                               "'conversion to resection'.")
-    conf_level: float = Field(default=0.95, gt=0, lt=1, description="CI level.")
-    diff_ci: Literal["newcombe", "wald", "wald-cc"] = Field(default="newcombe",
-                                                             description=_DIFF_DOC)
+    conf_level: _ConfLevelOption = 0.95
+    diff_ci: _DiffCiOption = "newcombe"
 
 
 # --------------------------------------------------------------------- executors
