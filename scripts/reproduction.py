@@ -178,9 +178,9 @@ def toxicity_any(name: str, term: str) -> Extractor:
     return f
 
 
-# Seed 002: the spec reports TTP (an endpoint cannot yet take the earlier of two dates)
-# and carries no post-CCRT response column, so PFS and the post-CCRT ORR are computed
-# from the canonical tables, as tests/synthetic/test_seed002.py does.
+# Seed 002: PFS is computed from the canonical tables as tests/synthetic/test_seed002.py
+# does (a cross-check: the spec's km_pfs gives the same median); the post-CCRT ORR has no
+# column in the spec yet.
 
 
 def _seed002_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -314,8 +314,9 @@ def studies() -> dict[str, Study]:
                  truth=SAME, fmt=".0f"),
     ], notes=[
         "[tables]: computed from the canonical tables with the library's KM / mRECIST "
-        "functions, because the spec cannot express them yet (it reports TTP, and has no "
-        "post-CCRT response column; docs/synthetic.md, 'Spec gaps').",
+        "functions, as a cross-check of the spec (PFS: the spec's `km_pfs` analysis gives the "
+        "same median on seed 0) or because the spec cannot express them yet (no post-CCRT "
+        "response column; docs/synthetic.md, 'Spec gaps').",
         "Abstract only: the medians and response counts are planted in expectation (the "
         "Vp3-4 subgroup size of 19 is assumed); conversions and diarrhoea are exact counts.",
         "With n = 47 (19 in Vp3-4) the medians vary widely between seeds. The bundled cohort "
