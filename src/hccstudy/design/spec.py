@@ -464,8 +464,9 @@ def load_spec(source: str | Path | dict[str, Any]) -> StudySpec:
     else:
         text = source
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+        node = yaml.compose(text, Loader=loader)
+        raw = yaml.load(text, Loader=loader)  # a safe loader (no Python objects)
     except yaml.YAMLError as e:
         raise InputError(f"study spec is not valid YAML: {e}", rule="spec") from None
     lines: dict[str, int] = {}
