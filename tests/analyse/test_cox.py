@@ -430,3 +430,59 @@ def test_fits_from_several_threads_agree(ref_data) -> None:  # type: ignore[no-u
         np.testing.assert_array_equal(a.coef.to_numpy(), b.coef.to_numpy())
         assert a.concordance == b.concordance
         pd.testing.assert_frame_equal(a.ph_test(), b.ph_test())
+
+
+def test_slot_concordance_matches_rank_kernel_and_numpy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Few event times: the kernel indexed by time slot (rows in lp order) gives the counts
+    of the kernel indexed by lp rank and of the NumPy path, on tied, weighted, stratified
+    data with runs of equal lp (and an infinite lp)."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(K, "JIT_MIN_ROWS", 0)
+    from hccstudy.analyse import _cox_concordance as C
+    from hccstudy.analyse import _cox_jit
+
+    rng = np.random.default_rng(21)
+    for it in range(160):
+        n = int(rng.integers(2, 400))
+        cd, lp = _random_case(rng, n, strata=it % 2 == 1, weights=it % 3 == 0,
+                              ntimes=int(rng.integers(1, 15)))
+        if it % 3 == 1:  # non-integer weights
+            cd = dataclasses.replace(cd, w=rng.random(n) * 2 + 0.1)
+        cl = rng.integers(0, 5, n) if it % 4 == 0 else None
+        slot = C._concordance_fast(cd, lp, cl, by_slot=True)
+        rank = C._concordance_fast(cd, lp, cl, by_slot=False)
+        assert slot is not None and rank is not None
+        np.testing.assert_allclose(slot, rank, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(slot, C._concordance_numpy(cd, lp, cl), rtol=0, atol=1e-12)
+        if it % 5 == 0:
+            lp2 = lp.copy()
+            lp2[int(rng.integers(0, n))] = np.inf
+            np.testing.assert_allclose(C._concordance_fast(cd, lp2, cl, by_slot=True),
+                                       C._concordance_fast(cd, lp2, cl, by_slot=False),
+                                       rtol=0, atol=1e-12)
+    # the six per-row counts themselves agree with the rank kernel
+    cd, lp = _random_case(rng, 3000, strata=True, weights=True, ntimes=30)
+    dead = cd.status > 0
+    order, new = _cox_jit.lp_order(lp, cd.row_seg)
+    got = _cox_jit.slot_counts(order, new, cd.hi, cd.w, dead, cd.row_seg, cd.seg)
+    rank_, nrank = _cox_jit.dense_ranks(lp, cd.row_seg)
+    bstrat = np.searchsorted(cd.row_seg, cd.hi_starts, side="right") - 1
+    want = _cox_jit.counts(rank_, cd.w, dead, cd.hi_starts, bstrat, nrank)
+    for g, w_ in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w_)
+
+
+def test_slot_concordance_chosen_for_few_times() -> None:
+    """Large tied data take the slot kernel; the result is bit-identical to the rank
+    kernel with unit weights (exact integer counts either way)."""
+    pytest.importorskip("numba")
+    from hccstudy.analyse import _cox_concordance as C
+
+    rng = np.random.default_rng(5)
+    cd, lp = _random_case(rng, 120_000, strata=True, weights=False, ntimes=300)
+    lp = lp + np.round(rng.normal(size=lp.size), 2)  # ties in lp as well
+    assert 2 * cd.n_slots <= C.SLOT_MAX_FRACTION * lp.size
+    got = C.concordance(cd, lp, None, None)
+    assert got == C._concordance_fast(cd, lp, None, by_slot=False)
+    np.testing.assert_allclose(got, C._concordance_numpy(cd, lp, None), rtol=0, atol=1e-12)

@@ -9,8 +9,13 @@ variance is R's: ``sum(dfbeta^2) / 4`` with dfbeta from the per-observation
 counts (summed within cluster when clustered).
 
 Right-censored data (the common case) are counted by a compiled kernel
-(:mod:`._cox_jit`, numba): two passes over the sorted rows with a
-Fenwick tree over the ranks of the linear predictor, O(n log n). (start, stop]
+(:mod:`._cox_jit`, numba). With many event times: two passes over the rows in time
+order with a Fenwick tree over the ranks of the linear predictor, O(n log n). With
+few event times (tied data: 2 x slots <= ``SLOT_MAX_FRACTION`` x rows) the roles are
+swapped: one pass over the rows in order of the linear predictor (runs of equal lp
+together) with a Fenwick tree over the event-time slots, which stays in cache,
+O(n log K) after an O(n) radix sort. The per-row counts are the same (exactly, with
+unit weights), so the IJ variance is too. (start, stop]
 data are counted vectorised: "at risk at event time k" is ``lo_j <= k < hi_j`` in
 the slot numbering of :mod:`._cox_fit`, so every count is a 2-d dominance count
 (slot, rank of the linear predictor), done level by level over the bits of the
@@ -26,6 +31,9 @@ from hccstudy.analyse import _cox_fit
 from hccstudy.analyse._cox_fit import CoxData, at_risk_cumsum, at_risk_sum
 
 __all__ = ["concordance"]
+
+# the slot kernel when 2 x (event-time slots) <= this fraction of the rows
+SLOT_MAX_FRACTION = 0.25
 
 
 def _dominance(ps: np.ndarray, pr: np.ndarray, pw: np.ndarray, qs: np.ndarray,
@@ -181,24 +189,42 @@ def _stratum_ranks(cd: CoxData, lp: np.ndarray) -> tuple[np.ndarray, int]:
     return rank, off
 
 
-def _concordance_fast(cd: CoxData, lp: np.ndarray, cluster: np.ndarray | None
-                      ) -> tuple[float, float] | None:
-    """Right-censored data with the compiled kernel; None when numba is unavailable."""
+def _concordance_fast(cd: CoxData, lp: np.ndarray, cluster: np.ndarray | None,
+                      by_slot: bool | None = None) -> tuple[float, float] | None:
+    """Right-censored data with the compiled kernels; None when numba is unavailable.
+
+    Few event-time slots (``by_slot``, by default ``SLOT_MAX_FRACTION`` of the rows):
+    the rows in order of lp, Fenwick trees over the slots (:func:`._cox_jit.slot_counts`);
+    else the rows in time order, a Fenwick tree over the ranks of lp
+    (:func:`._cox_jit.counts`). The same counts either way.
+    """
     try:
-        from hccstudy.analyse._cox_jit import counts
+        from hccstudy.analyse import _cox_jit as jit
     except ImportError:  # pragma: no cover - numba is a dependency
         return None
     w = cd.w
     dead_b = cd.status > 0
-    if np.all(np.isfinite(lp)):
-        from hccstudy.analyse._cox_jit import dense_ranks
-
-        rank, nrank = dense_ranks(lp, cd.row_seg)  # radix sort, O(n)
+    finite = bool(np.all(np.isfinite(lp)))
+    if by_slot is None:
+        by_slot = 2 * cd.n_slots <= SLOT_MAX_FRACTION * lp.size
+    if by_slot:
+        if finite:
+            order, new = jit.lp_order(lp, cd.row_seg)  # radix sort, O(n)
+        else:
+            rank, _ = _stratum_ranks(cd, lp)
+            order = np.argsort(rank, kind="stable")
+            rs = rank[order]
+            new = np.r_[True, rs[1:] != rs[:-1]]
+        d_less, d_eq, d_tot, p_less, p_eq, p_tot = jit.slot_counts(
+            order, new, cd.hi, w, dead_b, cd.row_seg, cd.seg)
     else:
-        rank, nrank = _stratum_ranks(cd, lp)
-    bstrat = np.searchsorted(cd.row_seg, cd.hi_starts, side="right") - 1
-    d_less, d_eq, d_tot, p_less, p_eq, p_tot = counts(rank, w, dead_b, cd.hi_starts, bstrat,
-                                                      nrank)
+        if finite:
+            rank, nrank = jit.dense_ranks(lp, cd.row_seg)  # radix sort, O(n)
+        else:
+            rank, nrank = _stratum_ranks(cd, lp)
+        bstrat = np.searchsorted(cd.row_seg, cd.hi_starts, side="right") - 1
+        d_less, d_eq, d_tot, p_less, p_eq, p_tot = jit.counts(rank, w, dead_b, cd.hi_starts,
+                                                              bstrat, nrank)
     d_gt = d_tot - d_less - d_eq
     dw = np.where(dead_b, w, 0.0)
     conc = float(dw @ d_less)

@@ -22,8 +22,13 @@ strata without a reset.
   (plus those of the current block for its censored rows); each row reads the
   weight of those deaths with smaller / equal lp and their total.
 
-The passes are independent and release the GIL, so from 1e5 rows they run on
-two threads (the caller's cox.zph and baseline work runs beside them). With unit
+:func:`slot_counts`: the same counts for few event times, the roles swapped: the
+rows in order of lp (:func:`lp_order`), runs of equal lp together, and a Fenwick tree
+of pairs (all rows, deaths) over the slot keys 2 hi + censored of the stratum, small
+enough to stay in cache; one pass, then the counts go back to row order.
+
+The passes of :func:`counts` are independent and release the GIL, so from 1e5 rows
+they run on two threads (the caller's cox.zph and baseline work runs beside them). With unit
 weights the trees hold exact int32 counts (half the memory of float64, fewer
 cache misses; the same numbers). No kernel uses numba's own threads (``parallel``), so
 fits from several Python threads are safe whatever numba's threading layer.
@@ -40,8 +45,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["counts", "dense_ranks", "event_coefs", "gather_center", "matvec", "suffix_sums", "unit_columns",
-           "vecmat", "x2h"]
+__all__ = ["counts", "dense_ranks", "event_coefs", "gather_center", "lp_order", "matvec",
+           "slot_counts", "suffix_sums", "unit_columns", "vecmat", "x2h"]
 
 # reassociation lets the inner dot products vectorise (SIMD); the result is the same
 # sum in another order (differences at the level of rounding, 1e-16 relative)
@@ -384,6 +389,248 @@ def counts(rank: np.ndarray, w: np.ndarray, dead: np.ndarray, starts: np.ndarray
 
 
 @njit(cache=True, nogil=True)
+def _fen2_add(tree: np.ndarray, i: int, v0: Any, v1: Any, size: int) -> None:  # pragma: no cover
+    j = i + 1  # a Fenwick tree of pairs: both columns on one walk
+    while j <= size:
+        tree[j, 0] += v0
+        tree[j, 1] += v1
+        j += j & (-j)
+
+
+@njit(cache=True, nogil=True)
+def _fen2_sum(tree: np.ndarray, i: int, zero: Any) -> Any:  # pragma: no cover - compiled
+    s0 = zero  # sums over positions < i
+    s1 = zero
+    j = i
+    while j > 0:
+        s0 += tree[j, 0]
+        s1 += tree[j, 1]
+        j -= j & (-j)
+    return s0, s1
+
+
+@njit(cache=True, nogil=True)
+def _fen2_clear(tree: np.ndarray, i: int, size: int, zero: Any) -> None:  # pragma: no cover
+    j = i + 1
+    while j <= size:
+        tree[j, 0] = zero
+        tree[j, 1] = zero
+        j += j & (-j)
+
+
+@njit(cache=True, nogil=True)
+def _slot_counts(order: np.ndarray, new: np.ndarray, hi: np.ndarray, w: np.ndarray,
+                 dead: np.ndarray, row_seg: np.ndarray, seg: np.ndarray,
+                 unit: bool) -> Any:  # pragma: no cover - compiled
+    n = order.size
+    zero = np.zeros(1, dtype=w.dtype)[0]
+    one = np.ones(1, dtype=w.dtype)[0]
+    d_tot = np.zeros(n)
+    p_tot = np.empty(n)
+    key = np.empty(n, dtype=np.int32)
+    lmax = 1
+    for s in range(seg.size - 1):
+        lmax = max(lmax, 2 * (seg[s + 1] - seg[s]))
+    # by slot key: (all rows, deaths) in a Fenwick tree of pairs, all rows per key
+    tr = np.zeros((lmax + 1, 2), dtype=w.dtype)
+    pa = np.zeros(lmax, dtype=w.dtype)
+    et = np.zeros((lmax + 1, 2), dtype=w.dtype)  # the same for a run of equal lp only
+    epa = np.zeros(lmax, dtype=w.dtype)
+    sa = np.zeros(lmax + 1, dtype=w.dtype)
+    sd = np.zeros(lmax + 1, dtype=w.dtype)
+    for s in range(row_seg.size - 1):  # slot keys (2 slot + censored), totals: row order
+        a = row_seg[s]
+        b = row_seg[s + 1]
+        if b <= a:
+            continue
+        base = seg[s]
+        size = 2 * (seg[s + 1] - base)
+        for k in range(size + 1):
+            sa[k] = zero
+            sd[k] = zero
+        for i in range(a, b):
+            dk = dead[i]
+            k = 2 * (hi[i] - base) + (0 if dk else 1)
+            key[i] = k
+            wi = one if unit else w[i]
+            sa[k] += wi
+            if dk:
+                sd[k] += wi
+        acc = zero  # sa[k]: weight of rows with a larger key; sd[k]: deaths, smaller key
+        for k in range(size - 1, -1, -1):
+            v = sa[k]
+            sa[k] = acc
+            acc += v
+        acc = zero
+        for k in range(size):
+            v = sd[k]
+            sd[k] = acc
+            acc += v
+        for i in range(a, b):
+            k = key[i]
+            p_tot[i] = sd[k]
+            if dead[i]:
+                d_tot[i] = sa[k]
+    # keys (and weights) in lp order: one gather, then sequential work
+    ks = np.empty(n, dtype=np.int32)
+    ws = np.empty(n if not unit else 1, dtype=w.dtype)
+    for q in range(n):
+        o = order[q]
+        ks[q] = key[o]
+        if not unit:
+            ws[q] = w[o]
+    dl = np.zeros(n, dtype=w.dtype)
+    de = np.zeros(n, dtype=w.dtype)
+    pl = np.empty(n, dtype=w.dtype)
+    pe = np.zeros(n, dtype=w.dtype)
+    ties = False
+    for s in range(row_seg.size - 1):
+        a = row_seg[s]
+        b = row_seg[s + 1]
+        if b <= a:
+            continue
+        size = 2 * (seg[s + 1] - seg[s])
+        for k in range(size + 1):
+            tr[k, 0] = zero
+            tr[k, 1] = zero
+        for k in range(size):
+            pa[k] = zero
+        ins = zero  # weight of the rows in the tree
+        g0 = a
+        while g0 < b:  # runs of equal lp, in increasing lp
+            g1 = g0 + 1
+            while g1 < b and not new[g1]:
+                g1 += 1
+            for q in range(g0, g1):  # smaller lp: the rows already in the tree
+                k = ks[q]
+                sa, sd = _fen2_sum(tr, k, zero)
+                pl[q] = sd  # deaths with a smaller key
+                if (k & 1) == 0:  # rows with a larger key
+                    dl[q] = ins - sa - pa[k]
+            if g1 - g0 > 1:  # equal lp: the run's own rows, in a tree of their own
+                ties = True
+                gins = zero
+                for q in range(g0, g1):
+                    k = ks[q]
+                    wi = one if unit else ws[q]
+                    _fen2_add(et, k, wi, wi if (k & 1) == 0 else zero, size)
+                    epa[k] += wi
+                    gins += wi
+                for q in range(g0, g1):
+                    k = ks[q]
+                    sa, sd = _fen2_sum(et, k, zero)
+                    pe[q] = sd
+                    if (k & 1) == 0:
+                        de[q] = gins - sa - epa[k]
+                for q in range(g0, g1):
+                    k = ks[q]
+                    _fen2_clear(et, k, size, zero)
+                    epa[k] = zero
+            for q in range(g0, g1):
+                k = ks[q]
+                wi = one if unit else ws[q]
+                _fen2_add(tr, k, wi, wi if (k & 1) == 0 else zero, size)
+                pa[k] += wi
+                ins += wi
+            g0 = g1
+    # back to row order
+    d_less = np.empty(n)
+    p_less = np.empty(n)
+    for q in range(n):  # one array at a time: the written array stays in cache
+        d_less[order[q]] = dl[q]
+    for q in range(n):
+        p_less[order[q]] = pl[q]
+    if ties:
+        d_eq = np.empty(n)
+        p_eq = np.empty(n)
+        for q in range(n):
+            d_eq[order[q]] = de[q]
+        for q in range(n):
+            p_eq[order[q]] = pe[q]
+    else:  # no equal lp: no tied.x
+        d_eq = np.zeros(n)
+        p_eq = np.zeros(n)
+    return d_less, d_eq, d_tot, p_less, p_eq, p_tot
+
+
+def slot_counts(order: np.ndarray, new: np.ndarray, hi: np.ndarray, w: np.ndarray,
+                dead: np.ndarray, row_seg: np.ndarray, seg: np.ndarray
+                ) -> tuple[np.ndarray, ...]:
+    """The six per-row counts of :func:`counts`, for few event times: the rows are taken in
+    order of the linear predictor (``order``, runs of equal lp starting where ``new``,
+    within the strata ``row_seg``) and a Fenwick tree of pairs (all rows, deaths) is indexed
+    by event-time slot (``hi``, slot offsets ``seg`` per stratum): 2 (K_s + 1) entries that
+    stay in cache, O(n log K). A row's slot key is 2 (hi - seg[s]) + 1 when censored,
+    2 (hi - seg[s]) when a death: its partners (death side) are the rows with a larger key,
+    the deaths it is comparable with (partner side) those with a smaller key. Exact integer
+    counts with unit weights; with other weights the same sums in another order."""
+    ww = np.ascontiguousarray(w, dtype=float)
+    unit = bool(np.all(ww == 1.0))
+    if unit and order.size < (1 << 30):
+        ww = np.ones(1, dtype=np.int32)  # exact integer counts, the weights not read
+    else:
+        unit = False
+    out = _slot_counts(np.ascontiguousarray(order, dtype=np.int64),
+                       np.ascontiguousarray(new, dtype=np.bool_),
+                       np.ascontiguousarray(hi, dtype=np.int64), ww,
+                       np.ascontiguousarray(dead, dtype=np.bool_),
+                       np.ascontiguousarray(row_seg, dtype=np.int64),
+                       np.ascontiguousarray(seg, dtype=np.int64), unit)
+    return tuple(np.asarray(v) for v in out)
+
+
+@njit(cache=True, nogil=True)
+def _sort_keys(v: np.ndarray, seg: np.ndarray) -> Any:  # pragma: no cover - compiled
+    # order-preserving integer keys of the values, sorted within each segment [a, b):
+    # returns (sorted keys, order) with order[p] the row at sorted position p
+    n = v.size
+    key = (v + 0.0).view(np.uint64)  # a copy; -0.0 + 0.0 = 0.0: equal values, equal keys
+    top = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        k = key[i]
+        key[i] = ~k if k & top else k | top  # unsigned order = float order
+    k2 = np.empty(n, dtype=np.uint64)
+    i1 = np.arange(n)
+    i2 = np.empty(n, dtype=np.int64)
+    sk = np.empty(n, dtype=np.uint64)
+    order = np.empty(n, dtype=np.int64)
+    cnt = np.zeros((8, 257), dtype=np.int64)
+    mask = np.uint64(255)
+    for j in range(seg.size - 1):
+        a = seg[j]
+        b = seg[j + 1]
+        if b <= a:
+            continue
+        m = b - a
+        cnt[:] = 0
+        for i in range(a, b):  # the histograms of all passes in one read
+            k = key[i]
+            for q in range(8):
+                cnt[q, ((k >> np.uint64(8 * q)) & mask) + 1] += 1
+        src_k, src_i, dst_k, dst_i = key, i1, k2, i2
+        for q in range(8):  # LSD radix sort, 8 bits a pass, within [a, b)
+            c = cnt[q]
+            if c[1:].max() == m:  # one bucket: the pass keeps the order
+                continue
+            c[0] = a
+            for t in range(256):
+                c[t + 1] += c[t]
+            shift = np.uint64(8 * q)
+            for i in range(a, b):
+                kk = src_k[i]
+                d = (kk >> shift) & mask
+                pos = c[d]
+                c[d] = pos + 1
+                dst_k[pos] = kk
+                dst_i[pos] = src_i[i]
+            src_k, src_i, dst_k, dst_i = dst_k, dst_i, src_k, src_i
+        for i in range(a, b):
+            sk[i] = src_k[i]
+            order[i] = src_i[i]
+    return sk, order
+
+
+@njit(cache=True, nogil=True)
 def _dense_ranks(v: np.ndarray, seg: np.ndarray) -> Any:  # pragma: no cover - compiled
     n = v.size
     key = (v + 0.0).view(np.uint64)  # a copy; -0.0 + 0.0 = 0.0: equal values, equal keys
@@ -434,6 +681,30 @@ def _dense_ranks(v: np.ndarray, seg: np.ndarray) -> Any:  # pragma: no cover - c
             rank[src_i[i]] = r
         off = r + 1
     return rank, off
+
+
+@njit(cache=True, nogil=True)
+def _lp_order(v: np.ndarray, seg: np.ndarray) -> Any:  # pragma: no cover - compiled
+    sk, order = _sort_keys(v, seg)
+    new = np.empty(v.size, dtype=np.bool_)
+    for j in range(seg.size - 1):
+        a = seg[j]
+        b = seg[j + 1]
+        if b <= a:
+            continue
+        new[a] = True
+        for i in range(a + 1, b):
+            new[i] = sk[i] != sk[i - 1]
+    return order, new
+
+
+def lp_order(v: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of each segment ``[seg[j], seg[j+1])`` sorted by the finite values ``v``
+    (``order[p]``: the row at sorted position p, ties in row order) and whether position p
+    starts a run of equal values (a new segment always does). Radix sort, O(n)."""
+    order, new = _lp_order(np.ascontiguousarray(v, dtype=float),
+                           np.ascontiguousarray(seg, dtype=np.int64))
+    return order, new
 
 
 def dense_ranks(v: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, int]:
