@@ -632,53 +632,21 @@ def _sort_keys(v: np.ndarray, seg: np.ndarray) -> Any:  # pragma: no cover - com
 
 @njit(cache=True, nogil=True)
 def _dense_ranks(v: np.ndarray, seg: np.ndarray) -> Any:  # pragma: no cover - compiled
-    n = v.size
-    key = (v + 0.0).view(np.uint64)  # a copy; -0.0 + 0.0 = 0.0: equal values, equal keys
-    top = np.uint64(1) << np.uint64(63)
-    for i in range(n):
-        k = key[i]
-        key[i] = ~k if k & top else k | top  # unsigned order = float order
-    rank = np.empty(n, dtype=np.int64)
-    k2 = np.empty(n, dtype=np.uint64)
-    i1 = np.arange(n)
-    i2 = np.empty(n, dtype=np.int64)
-    cnt = np.zeros((8, 257), dtype=np.int64)
-    mask = np.uint64(255)
+    # dense ranks of the values within each segment, offset so that segments do not overlap
+    sk, order = _sort_keys(v, seg)
+    rank = np.empty(v.size, dtype=np.int64)
     off = 0
     for j in range(seg.size - 1):
         a = seg[j]
         b = seg[j + 1]
         if b <= a:
             continue
-        m = b - a
-        cnt[:] = 0
-        for i in range(a, b):  # the histograms of all passes in one read
-            k = key[i]
-            for q in range(8):
-                cnt[q, ((k >> np.uint64(8 * q)) & mask) + 1] += 1
-        src_k, src_i, dst_k, dst_i = key, i1, k2, i2
-        for q in range(8):  # LSD radix sort, 8 bits a pass, within [a, b)
-            c = cnt[q]
-            if c[1:].max() == m:  # one bucket: the pass keeps the order
-                continue
-            c[0] = a
-            for t in range(256):
-                c[t + 1] += c[t]
-            shift = np.uint64(8 * q)
-            for i in range(a, b):
-                kk = src_k[i]
-                d = (kk >> shift) & mask
-                pos = c[d]
-                c[d] = pos + 1
-                dst_k[pos] = kk
-                dst_i[pos] = src_i[i]
-            src_k, src_i, dst_k, dst_i = dst_k, dst_i, src_k, src_i
         r = off
-        rank[src_i[a]] = r
+        rank[order[a]] = r
         for i in range(a + 1, b):
-            if src_k[i] != src_k[i - 1]:
+            if sk[i] != sk[i - 1]:
                 r += 1
-            rank[src_i[i]] = r
+            rank[order[i]] = r
         off = r + 1
     return rank, off
 
