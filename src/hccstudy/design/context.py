@@ -9,8 +9,9 @@ returns a frozen result holding aggregates only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,12 @@ if TYPE_CHECKING:
     from hccstudy.design.run import Prepared
     from hccstudy.design.spec import StudySpec
 
-__all__ = ["AnalysisContext"]
+__all__ = ["GROUP", "AnalysisContext"]
+
+GROUP = "@group"
+"""Value of an analysis's ``by`` meaning the study's group column (``groups.name``)."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -124,3 +130,23 @@ class AnalysisContext:
         if name not in data.columns:
             raise self.error(subkey, f"unknown column {name!r}", column=name)
         return name
+
+    def call(self, keys: dict[str, str], fn: Callable[..., T], /, *args: Any,
+             **kwargs: Any) -> T:
+        """Call ``fn``; an :class:`InputError` is re-raised naming the spec key.
+
+        ``keys`` maps an error's rule, else its column, to the spec subkey that chose it;
+        any other error names the analysis itself.
+        """
+        try:
+            return fn(*args, **kwargs)
+        except InputError as e:
+            sub = keys.get(e.rule or "", keys.get(e.column or "", ""))
+            raise self.error(sub, str(e), column=e.column, n_rows=e.n_rows) from None
+
+    def record(self, kind: str, name: str, method: str, tests: list[str] | None = None
+               ) -> None:
+        """Add the method sentence (key ``"<type>:<name>"``) and the test lines."""
+        self.methods[f"{kind}:{name}"] = method
+        for t in tests or []:
+            self.tests.append(f"{name}: {t}")

@@ -50,7 +50,8 @@ from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse import competing as cr
 from hccstudy.analyse._counting import group_label
 from hccstudy.design._base import AnalysisBase, nonnegative_times
-from hccstudy.design.analyses.extras import GROUP, by_column, call, no_weights
+from hccstudy.design.analyses.extras import by_column, no_weights
+from hccstudy.design.context import GROUP
 
 if TYPE_CHECKING:  # pragma: no cover
     from hccstudy.analyse.cox import CoxResult
@@ -312,12 +313,12 @@ def execute_competing_risks(ctx: AnalysisContext, an: CompetingRisksAnalysis
     if by is not None:
         keys[by] = "by"
     opts: dict[str, Hashable] = {"censor_code": censor}
-    cif = call(ctx, keys, cr.cumulative_incidence, data, time, col, by, causes=causes,
+    cif = ctx.call(keys, cr.cumulative_incidence, data, time, col, by, causes=causes,
                conf_level=an.conf_level, conf_type=an.conf_type, **opts)
     gray = None
     one_group = by is not None and data[by].nunique() < 2
     if an.gray_test and by is not None and not one_group:
-        gray = call(ctx, keys, cr.gray_test, data, time, col, by, causes=causes, rho=an.rho,
+        gray = ctx.call(keys, cr.gray_test, data, time, col, by, causes=causes, rho=an.rho,
                     **opts)
     fg = cs = None
     fc_label: str | None = None
@@ -329,16 +330,16 @@ def execute_competing_risks(ctx: AnalysisContext, an: CompetingRisksAnalysis
         fkeys = keys | {"valid formula without missing values": "fine_gray",
                         "no missing values": "fine_gray",
                         "at least one failure of the cause": "failure_cause"}
-        fg = call(ctx, fkeys, cr.fine_gray, data, an.fine_gray, time=time, status=col,
+        fg = ctx.call(fkeys, cr.fine_gray, data, an.fine_gray, time=time, status=col,
                   cause=fc_label, **opts)
         if an.cause_specific_cox:
             design = ctx.cox_design(adjusted, data)
-            cs = call(ctx, fkeys, cr.cause_specific_cox, data, an.fine_gray, time=time,
+            cs = ctx.call(fkeys, cr.cause_specific_cox, data, an.fine_gray, time=time,
                       status=col, cause=fc_label, cluster=design["cluster"],
                       strata=design["strata"] or None, conf_level=an.conf_level, **opts)
     ft = None
     if an.failure_type_km:
-        ft = call(ctx, keys, cr.failure_type_km, data, time, col, by, causes=causes, **opts)
+        ft = ctx.call(keys, cr.failure_type_km, data, time, col, by, causes=causes, **opts)
     method = _method(an, causes, by, adjusted, gray is not None, fc_label, cs is not None,
                      ft)
     if an.gray_test and one_group:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import Field, field_validator
@@ -47,7 +47,7 @@ from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse import survival_extras as sx
 from hccstudy.analyse._counting import group_label
 from hccstudy.design._base import AnalysisBase, nonnegative_times
-from hccstudy.errors import InputError
+from hccstudy.design.context import GROUP
 
 if TYPE_CHECKING:  # pragma: no cover
     from hccstudy.design.context import AnalysisContext
@@ -65,8 +65,6 @@ __all__ = [
     "SurvivalRatesAnalysis",
 ]
 
-GROUP = "@group"
-"""Value of ``by`` meaning the study's group column (``groups.name``)."""
 
 _BY_DOC = ("Grouping column: '@group' (default) is the study group, null is one overall "
            "curve, or any column of the analysis frame.")
@@ -74,8 +72,6 @@ _BY2_DOC = ("Grouping column with exactly two levels: '@group' (default) is the 
             "group, or any column of the analysis frame.")
 _REF_DOC = ("Reference level of the comparison (default: the study reference when `by` is "
             "the group, else the first level).")
-
-T = TypeVar("T")
 
 
 # --------------------------------------------------------------------- helpers
@@ -113,18 +109,6 @@ def no_weights(ctx: AnalysisContext, data: pd.DataFrame, adjusted: bool, what: s
                         "analysis")
 
 
-def call(ctx: AnalysisContext, keys: dict[str, str], fn: Callable[..., T], *args: Any,
-         **kwargs: Any) -> T:
-    """Call ``fn``; an :class:`InputError` is re-raised naming the spec key.
-
-    ``keys`` maps an error's rule, else its column, to the spec subkey that chose
-    it; any other error names the analysis itself.
-    """
-    try:
-        return fn(*args, **kwargs)
-    except InputError as e:
-        sub = keys.get(e.rule or "", keys.get(e.column or "", ""))
-        raise ctx.error(sub, str(e), column=e.column, n_rows=e.n_rows) from None
 
 
 def _adjusted_note(adjusted: bool) -> str:
@@ -399,7 +383,7 @@ def execute_survival_rates(ctx: AnalysisContext, an: SurvivalRatesAnalysis
     d, adjusted, time, event, by = _setup(ctx, an, "survival_rates", False)
     ref = reference_level(ctx, d, by, an.reference)
     keys = {by: "by"} if by is not None else {}
-    res = call(ctx, keys | {"reference is a level": "reference"}, sx.survival_rates,
+    res = ctx.call(keys | {"reference is a level": "reference"}, sx.survival_rates,
                d, time, event, by, an.times, conf_type=an.conf_type,
                conf_level=an.conf_level, reference=ref)
     method = (f"{an.endpoint}: " + res.method + _adjusted_note(adjusted))
@@ -413,7 +397,7 @@ def execute_milestone(ctx: AnalysisContext, an: MilestoneAnalysis) -> ContrastAn
     d, adjusted, time, event, by = _setup(ctx, an, "milestone", True)
     assert by is not None
     ref = reference_level(ctx, d, by, an.reference)
-    res = call(ctx, {by: "by", "reference is a level": "reference",
+    res = ctx.call({by: "by", "reference is a level": "reference",
                      "time within follow-up": "at"}, sx.milestone, d, time, event, by, an.at,
                reference=ref, conf_level=an.conf_level)
     method = f"{an.endpoint}: " + res.method + _adjusted_note(adjusted)
@@ -426,7 +410,7 @@ def execute_rmst(ctx: AnalysisContext, an: RmstAnalysis) -> ContrastAnalysisResu
     d, adjusted, time, event, by = _setup(ctx, an, "rmst", True)
     assert by is not None
     ref = reference_level(ctx, d, by, an.reference)
-    diff, ratio = call(ctx, {by: "by", "reference is a level": "reference"}, sx.rmst_contrast, d, time, event, by, an.tau,
+    diff, ratio = ctx.call({by: "by", "reference is a level": "reference"}, sx.rmst_contrast, d, time, event, by, an.tau,
                        reference=ref, conf_level=an.conf_level)
     method = f"{an.endpoint}: " + diff.method + _adjusted_note(adjusted)
     _record(ctx, an, method, f"RMST difference and ratio up to {an.tau:g} (z-tests)")
@@ -437,7 +421,7 @@ def execute_followup(ctx: AnalysisContext, an: FollowupAnalysis) -> FollowupAnal
     """Run a ``followup`` analysis (see :class:`FollowupAnalysis`)."""
     d, adjusted, time, event, by = _setup(ctx, an, "followup", False)
     keys = {by: "by"} if by is not None else {}
-    res = call(ctx, keys, sx.median_followup, d, time, event, by)
+    res = ctx.call(keys, sx.median_followup, d, time, event, by)
     method = f"{an.endpoint}: " + res.method + _adjusted_note(adjusted)
     _record(ctx, an, method, None)
     return FollowupAnalysisResult(an.endpoint, by, res, method)
@@ -447,7 +431,7 @@ def execute_landmark(ctx: AnalysisContext, an: LandmarkAnalysis) -> LandmarkAnal
     """Run a ``landmark`` analysis (see :class:`LandmarkAnalysis`)."""
     d, adjusted, time, event, by = _setup(ctx, an, "landmark", False)
     keys = {by: "by"} if by is not None else {}
-    res = call(ctx, keys | {"patients at risk at the landmark": "at"}, sx.landmark, d, time, event, an.at, by,
+    res = ctx.call(keys | {"patients at risk at the landmark": "at"}, sx.landmark, d, time, event, an.at, by,
                conf_type=an.conf_type)
     method = (f"{an.endpoint}: " + res.method + " Kaplan-Meier"
               + (f" and log-rank test by {by}" if res.logrank is not None else "")

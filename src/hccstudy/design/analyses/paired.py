@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hccstudy.analyse.paired import PairedResult, paired_comparison
 from hccstudy.design._base import AnalysisBase
-from hccstudy.design.analyses.response import call, cohort_frame, record, resolve_by
+from hccstudy.design.analyses.response import cohort_frame, resolve_by
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -81,14 +81,14 @@ def execute_paired(ctx: AnalysisContext, an: PairedAnalysis) -> PairedResult:
     by, order, _ = resolve_by(ctx, data, an.by)
     if by:
         keys[by] = "by"
-    res: PairedResult = call(ctx, keys, paired_comparison, data,
+    res: PairedResult = ctx.call(keys, paired_comparison, data,
                              {p.label: (p.before, p.after) for p in an.pairs},
                              kind={p.label: p.kind for p in an.pairs}, by=by,
                              group_order=order)
     f = res.to_frame()
     lines = [f"{name} ({', '.join(grp['label'].unique())})"
              for name, grp in f.groupby("test", sort=False)]
-    record(ctx, "paired", an.name, res.method, lines)
+    ctx.record("paired", an.name, res.method, lines)
     return res
 
 

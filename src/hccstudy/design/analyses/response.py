@@ -43,7 +43,7 @@ from hccstudy.analyse.response import (
     response_table,
 )
 from hccstudy.design._base import AnalysisBase
-from hccstudy.errors import InputError
+from hccstudy.design.context import GROUP
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -52,8 +52,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["GROUP", "ProportionAnalysis", "ResponseAnalysis"]
 
-GROUP = "@group"
-"""Value of ``by`` meaning the study's group column (``groups.name``)."""
 
 BY_DOC = ("Grouping column: '@group' (default) is the study group; null or 'none' gives "
           "one overall row; or any column of the analysis frame.")
@@ -95,26 +93,8 @@ def cohort_frame(ctx: AnalysisContext, an: AnalysisBase, what: str) -> pd.DataFr
     return data
 
 
-def call(ctx: AnalysisContext, keys: dict[str, str], fn: Callable[..., Any], *args: Any,
-         **kwargs: Any) -> Any:
-    """Call ``fn``; an :class:`InputError` is re-raised naming the spec key.
-
-    ``keys`` maps an error's column, else its rule, to the spec subkey; any other error
-    names the analysis itself.
-    """
-    try:
-        return fn(*args, **kwargs)
-    except InputError as e:
-        sub = keys.get(e.column or "", keys.get(e.rule or "", ""))
-        raise ctx.error(sub, str(e), column=e.column, n_rows=e.n_rows) from None
 
 
-def record(ctx: AnalysisContext, kind: str, name: str, method: str,
-           tests: list[str] | None = None) -> None:
-    """Add the method sentence (key ``"<type>:<name>"``) and the test lines."""
-    ctx.methods[f"{kind}:{name}"] = method
-    for t in tests or []:
-        ctx.tests.append(f"{name}: {t}")
 
 
 def _tests_lines(tests: pd.DataFrame, key: str = "measure") -> list[str]:
@@ -170,12 +150,11 @@ def execute_response(ctx: AnalysisContext, an: ResponseAnalysis) -> ResponseResu
     if an.change is not None:
         ctx.column(data, an.change, "change")
     by, order, ref = resolve_by(ctx, data, an.by)
-    res: ResponseResult = call(
-        ctx, {col: "column", **({by: "by"} if by else {}), "categories option": "column"},
+    res: ResponseResult = ctx.call({col: "column", **({by: "by"} if by else {}), "categories option": "column"},
         response_table, data, col, by, denominator=an.denominator, ci=an.ci, test=an.test,
         conf_level=an.conf_level, change=an.change, diff_ci=an.diff_ci, reference=ref,
         group_order=order, label=an.label)
-    record(ctx, "response", an.name, res.method
+    ctx.record("response", an.name, res.method
            + (f" ({an.label})" if an.label else ""), _tests_lines(res.tests()))
     return res
 
@@ -212,11 +191,10 @@ def execute_proportion(ctx: AnalysisContext, an: ProportionAnalysis) -> Proporti
     data = cohort_frame(ctx, an, "the proportion table")
     frame, col = _outcome_frame(ctx, data, an.outcome)
     by, order, ref = resolve_by(ctx, frame, an.by)
-    res: ProportionResult = call(
-        ctx, {col: "outcome", **({by: "by"} if by else {})}, proportion_table, frame, col, by,
+    res: ProportionResult = ctx.call({col: "outcome", **({by: "by"} if by else {})}, proportion_table, frame, col, by,
         ci=an.ci, test=an.test, conf_level=an.conf_level, diff_ci=an.diff_ci, reference=ref,
         group_order=order, label=an.label or an.outcome)
-    record(ctx, "proportion", an.name, res.method, _tests_lines(res.tests()))
+    ctx.record("proportion", an.name, res.method, _tests_lines(res.tests()))
     return res
 
 

@@ -31,12 +31,10 @@ from hccstudy.analyse.toxicity import ToxicityResult, adverse_event_table
 from hccstudy.design._base import AnalysisBase
 from hccstudy.design.analyses.response import (
     BY_DOC,
-    GROUP,
-    call,
     cohort_frame,
-    record,
     resolve_by,
 )
+from hccstudy.design.context import GROUP
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -73,13 +71,13 @@ def execute_toxicity(ctx: AnalysisContext, an: ToxicityAnalysis) -> ToxicityResu
             ctx.column(data, t, f"terms[{i}]")
     by, order, _ = resolve_by(ctx, data, an.by)
     keys = {"ae columns": "prefix", "grade in 0-5": "terms", **({by: "by"} if by else {})}
-    res: ToxicityResult = call(ctx, keys, adverse_event_table, data, an.terms, by,
+    res: ToxicityResult = ctx.call(keys, adverse_event_table, data, an.terms, by,
                                prefix=an.prefix, grade_threshold=an.grade_threshold,
                                test=an.test, sort=an.sort, group_order=order)
     tests = res.tests()
     lines = [f"{name} ({len(grp)} comparisons)" for name, grp in tests.groupby("test",
                                                                                sort=False)]
-    record(ctx, "toxicity", an.name, res.method, lines)
+    ctx.record("toxicity", an.name, res.method, lines)
     return res
 
 
