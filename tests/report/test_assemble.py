@@ -141,3 +141,35 @@ def test_a_failing_figure_warns_and_the_report_is_still_written(
     names = {q.name for q in p.figures}
     assert "love.svg" not in names and "flow.svg" in names
     assert p.html is not None and p.html.exists()
+
+
+def test_figures_drawn_by_several_processes_are_the_same_bytes(
+        study: Any, tmp_path: Path) -> None:
+    one = write_report(study, tmp_path / "one", formats=("html", "docx"), dpi=50, jobs=1)
+    two = write_report(study, tmp_path / "two", formats=("html", "docx"), dpi=50, jobs=2)
+    assert [p.name for p in one.figures] == [p.name for p in two.figures]
+    for a, b in zip(one.figures, two.figures, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert one.html is not None and two.html is not None
+    assert one.html.read_bytes() == two.html.read_bytes()
+
+
+def test_a_figure_failing_in_a_worker_process_warns_once(
+        study: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from hccstudy.report import figures as F
+
+    def broken(*a: object, **k: object) -> None:
+        raise ValueError("cannot draw")
+
+    monkeypatch.setattr(F, "flow_figure", broken)  # inherited by the forked workers
+    with pytest.warns(RuntimeWarning, match="figure 'flow' not drawn") as rec:
+        p = write_report(study, tmp_path, formats=("html",), figure_formats=("svg",), dpi=40,
+                         jobs=3)
+    assert sum("not drawn" in str(w.message) for w in rec) == 1
+    assert sorted(q.name for q in p.figures) == ["km_os_km.svg", "love.svg", "ps_overlap.svg"]
+    if sys.platform.startswith("linux"):
+        from hccstudy.report import assemble
+
+        assert assemble._FORK_STATE is None  # cleared after the pool

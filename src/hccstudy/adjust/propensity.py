@@ -63,12 +63,12 @@ class PropensityResult(HtmlReprMixin):
 
     def coef_table(self) -> pd.DataFrame:
         """Coefficients, standard errors, Wald z and two-sided p."""
-        from scipy import stats
+        from scipy.special import ndtr
 
         se = np.sqrt(np.diag(self.cov))
         z = self.coef / se
         return pd.DataFrame({"coef": self.coef, "se": se, "z": z,
-                             "p": 2 * stats.norm.sf(np.abs(z))},
+                             "p": 2 * ndtr(-np.abs(z))},
                             index=pd.Index(self.terms, name="term"))
 
 

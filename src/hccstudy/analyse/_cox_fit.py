@@ -31,6 +31,7 @@ The arithmetic follows R survival's ``coxfit6.c`` (right-censored data) and
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -282,10 +283,13 @@ class RiskSums:
 
 
 # the compiled kernels serve data from this many rows (the NumPy code is the fallback
-# without numba and the tests' reference). They pay at every size: at n = 1e3 the
-# NumPy concordance costs more than the whole fit; loading numba costs about 0.3 s
-# once per process.
-JIT_MIN_ROWS = 0
+# without numba and the tests' reference). In a long-lived process they pay at every
+# size: at n = 1e3 the NumPy concordance costs more than the whole fit. Loading numba
+# and the cached kernels costs about 1 s once per process, so the command line (a
+# one-shot process) sets HCCSTUDY_COMPILED_MIN_ROWS=50000 unless the caller set it:
+# a study of a few thousand patients then never loads them (the same estimates, to
+# rounding: both paths are validated against R).
+JIT_MIN_ROWS = int(os.environ.get("HCCSTUDY_COMPILED_MIN_ROWS", "0") or 0)
 
 
 def _jit(n: int) -> Any:

@@ -95,7 +95,8 @@ def wilcoxon_signed_rank(before: Sequence[float] | np.ndarray, after: Sequence[f
     (8.0, 0.344704, 'Wilcoxon signed-rank (normal approximation, continuity correction)')
     """
     from scipy.special import ndtr
-    from scipy.stats import rankdata
+
+    from hccstudy.analyse._pvalues import average_ranks
 
     b = np.asarray(before, dtype=float)
     a = np.asarray(after, dtype=float)
@@ -108,7 +109,7 @@ def wilcoxon_signed_rank(before: Sequence[float] | np.ndarray, after: Sequence[f
     n = len(d)
     if exact is None:
         exact = n < 50
-    r = rankdata(np.abs(d))
+    r = average_ranks(np.abs(d))
     v = float(r[d > 0].sum())
     ties = len(np.unique(r)) != len(r)
     if n == 0:
@@ -144,7 +145,7 @@ def mcnemar_test(table: np.ndarray, *, correct: bool = True) -> tuple[float, flo
     >>> s, round(p, 6)
     (3.5, 0.061369)
     """
-    from scipy.stats import chi2
+    from hccstudy.analyse._pvalues import chi2_sf
 
     x = np.asarray(table, dtype=float)
     if x.shape != (2, 2):
@@ -154,7 +155,7 @@ def mcnemar_test(table: np.ndarray, *, correct: bool = True) -> tuple[float, flo
         return float("nan"), float("nan")
     y = abs(b - c) - 1 if correct and b != c else b - c
     stat = float(y * y / (b + c))
-    return stat, float(chi2.sf(stat, 1))
+    return stat, chi2_sf(stat, 1)
 
 
 def mcnemar_exact(table: np.ndarray) -> float:
@@ -167,7 +168,7 @@ def mcnemar_exact(table: np.ndarray) -> float:
     >>> mcnemar_exact([[20, 11], [3, 8]])
     0.057373046875
     """
-    from scipy.stats import binom
+    from hccstudy.analyse._pvalues import binom_test_p
 
     x = np.asarray(table, dtype=float)
     if x.shape != (2, 2):
@@ -176,7 +177,7 @@ def mcnemar_exact(table: np.ndarray) -> float:
     m = b + c
     if m == 0:
         return 1.0
-    return float(min(1.0, 2.0 * binom.cdf(min(b, c), m, 0.5)))
+    return binom_test_p(b, m, 0.5)
 
 
 def bowker_test(table: np.ndarray) -> tuple[float, int, float]:
@@ -195,7 +196,7 @@ def bowker_test(table: np.ndarray) -> tuple[float, int, float]:
     >>> round(s, 6), df, round(p, 6)
     (4.085714, 3, 0.252356)
     """
-    from scipy.stats import chi2
+    from hccstudy.analyse._pvalues import chi2_sf
 
     x = np.asarray(table, dtype=float)
     if x.ndim != 2 or x.shape[0] != x.shape[1]:
@@ -209,7 +210,7 @@ def bowker_test(table: np.ndarray) -> tuple[float, int, float]:
     if df == 0:
         return float("nan"), 0, float("nan")
     stat = float((dd[use] ** 2 / s[use]).sum())
-    return stat, df, float(chi2.sf(stat, df))
+    return stat, df, chi2_sf(stat, df)
 
 
 def unpaired_lr_chisq(table: np.ndarray) -> tuple[float, int, float]:
@@ -231,7 +232,8 @@ def unpaired_lr_chisq(table: np.ndarray) -> tuple[float, int, float]:
     0.005
     """
     from scipy.special import xlogy
-    from scipy.stats import chi2
+
+    from hccstudy.analyse._pvalues import chi2_sf
 
     x = np.asarray(table, dtype=float)
     x = x[x.sum(axis=1) > 0][:, x.sum(axis=0) > 0]
@@ -240,7 +242,7 @@ def unpaired_lr_chisq(table: np.ndarray) -> tuple[float, int, float]:
     e = np.outer(x.sum(axis=1), x.sum(axis=0)) / x.sum()
     g = float(2.0 * (xlogy(x, x) - xlogy(x, e)).sum())
     df = (x.shape[0] - 1) * (x.shape[1] - 1)
-    return g, df, float(chi2.sf(g, df))
+    return g, df, chi2_sf(g, df)
 
 
 # ------------------------------------------------------------------------------- driver

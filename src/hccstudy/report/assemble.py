@@ -176,10 +176,21 @@ def study_figures(result: Any) -> list[tuple[str, str, str, FigureMaker]]:
     return out
 
 
-def _draw(figures: list[tuple[str, str, str, FigureMaker]], fig_dir: Path | None,
-          formats: Sequence[str], dpi: int = 300
-          ) -> tuple[list[FigureBlock], dict[str, str], list[Path]]:
-    """Draw, save and read back each figure; returns blocks, their anchors and paths."""
+@dataclass(frozen=True)
+class _Drawn:
+    """One figure drawn and saved (picklable: it comes back from a worker process)."""
+
+    paths: tuple[str, ...]
+    png: bytes | None
+    svg: bytes | None
+    failed: str | None  # why the figure was not drawn
+    caught: tuple[tuple[type[Warning], str], ...]  # warnings raised while drawing
+
+
+def _draw_one(make: FigureMaker, key: str, fig_dir: Path | None, formats: Sequence[str],
+              dpi: int) -> _Drawn:
+    import warnings
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -187,31 +198,113 @@ def _draw(figures: list[tuple[str, str, str, FigureMaker]], fig_dir: Path | None
 
     from hccstudy.report import figures as F
 
-    blocks: list[FigureBlock] = []
-    anchors: dict[str, str] = {}
-    paths: list[Path] = []
-    for key, caption, anchor, make in figures:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             fig = make()
         except Exception as e:  # one figure that cannot be drawn does not stop the report
-            import warnings
-
-            warnings.warn(f"figure {key!r} not drawn: {type(e).__name__}: {e}", RuntimeWarning,
-                          stacklevel=2)
-            continue
+            return _Drawn((), None, None, f"figure {key!r} not drawn: {type(e).__name__}: {e}",
+                          ())
         try:
-            if fig_dir is not None:
-                saved = [Path(p) for p in F.save_figure(fig, fig_dir / key, formats=tuple(
-                    formats), dpi=dpi)]
-            else:
-                saved = []
+            saved = ([Path(p) for p in F.save_figure(fig, fig_dir / key, formats=tuple(
+                formats), dpi=dpi)] if fig_dir is not None else [])
         finally:
             plt.close(fig)
-        paths.extend(saved)
-        by_ext = {p.suffix.lstrip("."): p for p in saved}
-        png = by_ext["png"].read_bytes() if "png" in by_ext else None
-        svg = by_ext["svg"].read_bytes() if "svg" in by_ext else None
-        blocks.append(FigureBlock(key, caption, png=png, svg=svg))
+    by_ext = {p.suffix.lstrip("."): p for p in saved}
+    return _Drawn(tuple(str(p) for p in saved),
+                  by_ext["png"].read_bytes() if "png" in by_ext else None,
+                  by_ext["svg"].read_bytes() if "svg" in by_ext else None, None,
+                  tuple((w.category, str(w.message)) for w in caught))
+
+
+# figures and a shared counter for the forked drawing processes (set before the fork)
+_FORK_STATE: tuple[list[tuple[str, str, str, FigureMaker]], Any, Path | None,
+                   tuple[str, ...], int] | None = None
+
+
+def _draw_loop() -> list[tuple[int, _Drawn]]:
+    """Draw figures until none is left, taking the next index from the shared counter."""
+    assert _FORK_STATE is not None
+    figures, counter, fig_dir, formats, dpi = _FORK_STATE
+    out: list[tuple[int, _Drawn]] = []
+    while True:
+        with counter.get_lock():
+            i = counter.value
+            counter.value += 1
+        if i >= len(figures):
+            return out
+        key, _caption, _anchor, make = figures[i]
+        out.append((i, _draw_one(make, key, fig_dir, formats, dpi)))
+
+
+def _draw_parallel(figures: list[tuple[str, str, str, FigureMaker]], fig_dir: Path | None,
+                   formats: Sequence[str], dpi: int, jobs: int) -> list[_Drawn] | None:
+    """Draw with ``jobs`` processes (this one and ``jobs - 1`` forked copies sharing a
+    counter); None where forking is not available (the caller draws serially)."""
+    import multiprocessing as mp
+    import sys
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORK_STATE
+    if not sys.platform.startswith("linux") or "fork" not in mp.get_all_start_methods():
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from hccstudy.report import figures as _F  # noqa: F401  (imported once, before the fork)
+
+    ctx = mp.get_context("fork")
+    counter = ctx.Value("i", 0)
+    _FORK_STATE = (figures, counter, fig_dir, tuple(formats), dpi)
+    done: dict[int, _Drawn] = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            pool = ProcessPoolExecutor(max_workers=jobs - 1, mp_context=ctx)
+            futures = [pool.submit(_draw_loop) for _ in range(jobs - 1)]
+        with pool:
+            done.update(_draw_loop())
+            for fut in futures:
+                try:
+                    done.update(fut.result())
+                except Exception:  # a lost worker: its figures are drawn again below
+                    pass
+    except OSError:  # no fork (resource limits): draw what is missing here
+        pass
+    finally:
+        _FORK_STATE = None
+    for i, (key, _caption, _anchor, make) in enumerate(figures):
+        if i not in done:
+            done[i] = _draw_one(make, key, fig_dir, formats, dpi)
+    return [done[i] for i in range(len(figures))]
+
+
+def _draw(figures: list[tuple[str, str, str, FigureMaker]], fig_dir: Path | None,
+          formats: Sequence[str], dpi: int = 300, jobs: int = 1
+          ) -> tuple[list[FigureBlock], dict[str, str], list[Path]]:
+    """Draw, save and read back each figure; returns blocks, their anchors and paths.
+
+    With ``jobs > 1`` the figures are shared among ``jobs`` processes (Linux: forked
+    copies of this one); the files are the same bytes either way.
+    """
+    import warnings
+
+    drawn = (_draw_parallel(figures, fig_dir, formats, dpi, jobs)
+             if jobs > 1 and len(figures) > 1 else None)
+    if drawn is None:
+        drawn = [_draw_one(make, key, fig_dir, formats, dpi) for key, _c, _a, make in figures]
+    blocks: list[FigureBlock] = []
+    anchors: dict[str, str] = {}
+    paths: list[Path] = []
+    for (key, caption, anchor, _make), d in zip(figures, drawn, strict=True):
+        for category, message in d.caught:
+            warnings.warn(message, category, stacklevel=3)
+        if d.failed is not None:
+            warnings.warn(d.failed, RuntimeWarning, stacklevel=3)
+            continue
+        paths.extend(Path(p) for p in d.paths)
+        blocks.append(FigureBlock(key, caption, png=d.png, svg=d.svg))
         anchors[key] = anchor
     return blocks, anchors, paths
 
@@ -301,7 +394,7 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
                  figure_formats: Sequence[str] = ("png", "svg", "pdf"), dpi: int = 300,
                  spec_file: str | Path | None = None,
                  run_time: _dt.datetime | None = None,
-                 progress: Callable[[str], None] | None = None) -> ReportPaths:
+                 progress: Callable[[str], None] | None = None, jobs: int = 1) -> ReportPaths:
     """Write the report of a study result to ``out_dir`` (created if needed).
 
     Parameters
@@ -329,6 +422,11 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
         Recorded in provenance.json only (default: now, UTC).
     progress : callable, optional
         Called with a short message before each step (the CLI's progress display).
+    jobs : int
+        Processes drawing the figures (on Linux, ``jobs - 1`` forked copies of this
+        process share them with it; elsewhere, or with 1, one after the other). The
+        files are the same bytes either way. The command line uses one per CPU core
+        (at most 4); 1 is the safe choice inside threaded hosts such as Jupyter.
 
     Returns
     -------
@@ -379,7 +477,7 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
             need = (["png"] if "docx" in formats else []) + (["svg"] if "html" in formats
                                                               else [])
             ffm = list(dict.fromkeys([*figure_formats, *need]))
-            blocks, anchors, fig_paths = _draw(specs, fdir, ffm, dpi)
+            blocks, anchors, fig_paths = _draw(specs, fdir, ffm, dpi, jobs)
             fig_paths = [p for p in fig_paths if p.suffix.lstrip(".") in figure_formats]
             for p in list((fdir).iterdir()):
                 if p.suffix.lstrip(".") not in figure_formats and p not in fig_paths:

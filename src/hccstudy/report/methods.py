@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -61,13 +62,18 @@ def package_versions(packages: Sequence[str] = PACKAGES) -> dict[str, str]:
     >>> "numpy" in package_versions()
     True
     """
-    out = {}
-    for p in packages:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = "not installed"
-    return out
+    return {p: _installed_version(p) for p in packages}
+
+
+@functools.cache
+def _installed_version(package: str) -> str:
+    # metadata.version scans every sys.path entry (a few ms per package); a report asks
+    # for the same packages twice (methods, provenance), and a process never sees a
+    # package change version under it
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def _version() -> str:

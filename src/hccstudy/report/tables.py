@@ -898,6 +898,36 @@ def _t1_cell(row: Mapping[str, Any], g: str, fmt: TableFormat) -> str:
             f"{fmt.ci_sep}{format_num(row.get(f'{g}:{hi}'), d, fmt)})")
 
 
+def _records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
+    """``frame.to_dict("records")``, read in one ``to_numpy`` call.
+
+    pandas indexes each column for ``to_dict`` (a few ms for a Table 1 frame); numeric
+    columns come out of an object array as Python scalars just the same, and NumPy
+    scalars in object columns are boxed as pandas boxes them.
+    """
+    dtypes = list(frame.dtypes)
+    if not all(isinstance(dt, np.dtype) and dt.kind in "biufO" for dt in dtypes):
+        return frame.to_dict("records")
+    obj = [j for j, dt in enumerate(dtypes) if dt.kind == "O"]
+    rows = frame.to_numpy(dtype=object).tolist()
+    for row in rows:
+        for j in obj:
+            v = row[j]
+            if isinstance(v, np.generic):
+                if isinstance(v, np.floating):
+                    row[j] = float(v)
+                elif isinstance(v, np.integer):
+                    row[j] = int(v)
+                elif isinstance(v, np.bool_):
+                    row[j] = bool(v)
+                elif isinstance(v, (np.datetime64, np.timedelta64)):
+                    return frame.to_dict("records")
+            elif v is pd.NA:
+                row[j] = None
+    cols = frame.columns.tolist()
+    return [dict(zip(cols, row, strict=True)) for row in rows]
+
+
 def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAULT, *,
                  stage_labels: Mapping[str, str] | None = None, overall: bool = False,
                  smd: bool = True, missing: bool = True,
@@ -940,15 +970,24 @@ def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAU
         spanners.append((labels.get(k, k) if len(tables) > 1 else "", len(block)))
     disp_rows: list[list[str]] = []
     indent: list[bool] = []
+    # (variable, level) -> the first such row of each stage (a dict lookup per cell instead
+    # of a boolean mask over the frame); keys that are not equal to themselves (NaN) never
+    # match, as with ``==``
+    index: dict[str, dict[tuple[Any, Any], dict[str, Any]]] = {}
+    for k, f in frames.items():
+        index[k] = {}
+        if "variable" in f and "level" in f:
+            for rec in _records(f):
+                key = (rec["variable"], rec["level"])
+                if key[0] == key[0] and key[1] == key[1]:
+                    index[k].setdefault(key, rec)
     for var, lev in keys:
         for_stage: list[str] = []
         extra_missing: list[str] = []
         any_missing = False
         summ_text = ""
         for k, t in tables.items():
-            f = frames[k]
-            sel = f[(f["variable"] == var) & (f["level"] == lev)]
-            row: Mapping[str, Any] = sel.iloc[0].to_dict() if len(sel) else {}
+            row: Mapping[str, Any] = index[k].get((var, lev), {})
             groups = [g for g in t.groups if overall or g != "overall" or len(t.groups) == 1]
             for_stage += [_t1_cell(row, g, fmt) if row else fmt.na for g in groups]
             if len(t.groups) > 2 and not t.weighted:

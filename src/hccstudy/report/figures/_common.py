@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from functools import wraps
+from io import BytesIO
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -27,6 +31,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _FORMATS = ("png", "svg", "pdf")
+PNG_COMPRESS_LEVEL = 3
+"""zlib level of the PNGs: 3 encodes a 300 dpi figure about twice as fast as the
+default 6, for files 15-30 % larger (lossless either way)."""
 _TEXT_TO_PATH = TextToPath()
 _WORDS = re.compile(r"\(n = [\d,.]+[);]?|\S+")
 
@@ -227,6 +234,93 @@ def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = _FORMATS
     with house_style():
         for fmt in formats:
             path = base.with_name(f"{base.name}.{fmt}")
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=dict(SAVE_METADATA[fmt]))
+            extra: dict[str, Any] = ({"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}}
+                                     if fmt == "png" else {})
+            with _pdf_font_subsets() if fmt == "pdf" else nullcontext():
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=dict(SAVE_METADATA[fmt]),
+                            **extra)
             out.append(path)
     return out
+
+
+# ----------------------------------------------------------------------------- PDF fonts
+
+#: Characters whose glyphs every embedded PDF font subset holds (those the font has):
+#: printable ASCII, Latin-1 and the symbols of clinical text. Subsetting a TrueType font
+#: (fontTools, ~0.2 s a call) is most of the time of a PDF save; with one fixed glyph set
+#: the subset is made once per font and process and reused by every figure.
+PDF_SUBSET_CHARS = ("".join(map(chr, range(0x20, 0x7F))) + "".join(map(chr, range(0xA0, 0x100)))
+                    + "\u2013\u2014\u2212\u2018\u2019\u201c\u201d\u2022\u2026\u2264\u2265"
+                    "\u2248\u2260\u221e\u2190\u2191\u2192\u2193\u0394\u03a3\u03a9\u03b1\u03b2"
+                    "\u03b3\u03b4\u03b5\u03ba\u03bb\u03bc\u03c0\u03c1\u03c3\u03c7"
+                    "\ufb00\ufb01\ufb02\ufb03\ufb04")  # ligatures: matplotlib shapes text
+
+_SUBSET_LOCK = threading.RLock()
+_SUBSETS: OrderedDict[tuple[Any, ...], tuple[Any, Any, bytes | None]] = OrderedDict()
+_SUBSETS_MAX = 16
+
+
+def _cached_glyphs_subset(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A stand-in for matplotlib's ``_backend_pdf_ps.get_glyphs_subset`` (3.11 API:
+    ``(fontfile, glyph indices) -> context manager of SubsetResults``) that subsets to
+    the glyphs of :data:`PDF_SUBSET_CHARS` plus the requested ones, and caches the
+    result. The subset depends only on the font and on the glyphs a figure needs beyond
+    the fixed set, so a figure's PDF has the same bytes whichever figures came before."""
+    from matplotlib.font_manager import get_font
+
+    def subset(fontfile: Any, glyphs: Any) -> Any:
+        requested = frozenset(int(g) for g in glyphs)
+        face = getattr(fontfile, "face_index", 0)
+        charmap = get_font(fontfile).get_charmap()
+        house = frozenset(charmap[ord(c)] for c in PDF_SUBSET_CHARS if ord(c) in charmap)
+        key = (str(fontfile), face, house | requested)
+        hit = _SUBSETS.get(key)
+        if hit is None:
+            cm = original(fontfile, set(key[2]))
+            hit = (cm, cm.__enter__(), None)  # kept open: closed when evicted
+            _SUBSETS[key] = hit
+            while len(_SUBSETS) > _SUBSETS_MAX:
+                old_cm, _res, _data = _SUBSETS.popitem(last=False)[1]
+                old_cm.__exit__(None, None, None)
+        _SUBSETS.move_to_end(key)
+        return nullcontext(hit[1])
+
+    return subset
+
+
+def _cached_font_as_file(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``font_as_file`` that serialises each cached subset once."""
+
+    def as_file(font: Any) -> BytesIO:
+        for key, (cm, res, data) in _SUBSETS.items():
+            if res.font is font:
+                if data is None:
+                    data = original(font).getvalue()
+                    _SUBSETS[key] = (cm, res, data)
+                return BytesIO(data)
+        return original(font)  # type: ignore[no-any-return,unused-ignore]
+
+    return as_file
+
+
+@contextmanager
+def _pdf_font_subsets() -> Iterator[None]:
+    """Inside: matplotlib's PDF backend embeds cached font subsets (see
+    :func:`_cached_glyphs_subset`). A matplotlib without the 3.11 subsetting API is left
+    as it is (its own per-figure subsets: slower, the same text)."""
+    try:
+        from matplotlib.backends import _backend_pdf_ps as pdf_ps
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    if not hasattr(pdf_ps, "SubsetResults") or not hasattr(pdf_ps, "font_as_file"):
+        yield  # pragma: no cover - matplotlib < 3.11
+        return
+    with _SUBSET_LOCK:
+        get0, file0 = pdf_ps.get_glyphs_subset, pdf_ps.font_as_file
+        pdf_ps.get_glyphs_subset = _cached_glyphs_subset(get0)
+        pdf_ps.font_as_file = _cached_font_as_file(file0)
+        try:
+            yield
+        finally:
+            pdf_ps.get_glyphs_subset, pdf_ps.font_as_file = get0, file0

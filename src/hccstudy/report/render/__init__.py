@@ -20,12 +20,15 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from hccstudy.report.tables import ReportTable
 
-__all__ = ["Block", "Document", "FigureBlock", "Heading", "Paragraph", "Preformatted"]
+__all__ = ["Block", "Document", "FigureBlock", "Heading", "Paragraph", "Preformatted",
+           "display_rows"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,20 @@ class Document:
 
     title: str
     blocks: list[Block] = field(default_factory=list)
+
+
+def display_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The rows of a display frame as tuples (what ``itertuples(index=False)`` yields).
+
+    A text frame (every column ``object``) is read in one ``to_numpy`` call: indexing each
+    column, as ``itertuples`` does, costs more than the rendering of a small table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> display_rows(pd.DataFrame({"a": ["x", "y"], "b": ["1", "2"]}))
+    [('x', '1'), ('y', '2')]
+    """
+    if len(frame.columns) and all(str(dt) == "object" for dt in frame.dtypes):
+        return [tuple(r) for r in frame.to_numpy().tolist()]
+    return list(frame.itertuples(index=False, name=None))

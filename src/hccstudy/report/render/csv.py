@@ -13,15 +13,38 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import io
+
+import pandas as pd
 
 from hccstudy.report.tables import ReportTable
 
 __all__ = ["numeric_csv", "table_csv"]
 
 
+def _text_rows(frame: pd.DataFrame) -> list[list[str]] | None:
+    """Header and rows of ``frame`` when every name and cell is a ``str``, else None."""
+    header = list(frame.columns)
+    if not header or not all(isinstance(c, str) for c in header) or not all(
+            str(dt) == "object" for dt in frame.dtypes):
+        return None
+    rows = frame.to_numpy().tolist()
+    if not all(isinstance(v, str) for row in rows for v in row):
+        return None
+    return [header, *rows]
+
+
 def table_csv(table: ReportTable) -> str:
     """The display frame as CSV (header row = column names; indented levels keep 2 spaces)."""
+    rows = _text_rows(table.display)
+    if rows is not None:  # all text: the csv module directly, as pandas would write it
+        for row, ind in zip(rows[1:], table.indent, strict=False):
+            if ind:
+                row[0] = "  " + row[0]
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        return buf.getvalue()
     d = table.display.copy()
     if table.indent and len(d.columns):
         first = [("  " + str(v)) if ind else str(v)

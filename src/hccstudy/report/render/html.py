@@ -25,6 +25,7 @@ from hccstudy.report.render import (
     Heading,
     Paragraph,
     Preformatted,
+    display_rows,
 )
 from hccstudy.report.tables import ReportTable
 
@@ -72,7 +73,7 @@ def table_html(table: ReportTable) -> str:
                + "</tr>")
     out.append("</thead>")
     out.append("<tbody>")
-    for i, row in enumerate(table.display.itertuples(index=False, name=None)):
+    for i, row in enumerate(display_rows(table.display)):
         tds = []
         for j, v in enumerate(row):
             ind = j == 0 and i < len(table.indent) and table.indent[i]

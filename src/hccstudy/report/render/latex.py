@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+from hccstudy.report.render import display_rows
 from hccstudy.report.tables import ReportTable
 
 __all__ = ["latex_escape", "table_latex"]
@@ -24,6 +25,7 @@ _ESC = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#
         "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
         "<": "$<$", ">": "$>$", "–": "--", "—": "---", "×": r"$\times$", "≥": r"$\geq$",
         "≤": r"$\leq$", "±": r"$\pm$", "\u200b": ""}
+_ESC_TABLE = str.maketrans(_ESC)
 
 
 def latex_escape(text: str) -> str:
@@ -34,7 +36,7 @@ def latex_escape(text: str) -> str:
     >>> latex_escape("50% of A_B ≥ 2")
     '50\\\\% of A\\\\_B $\\\\geq$ 2'
     """
-    return "".join(_ESC.get(ch, ch) for ch in str(text))
+    return str(text).translate(_ESC_TABLE)
 
 
 def table_latex(table: ReportTable) -> str:
@@ -57,7 +59,7 @@ def table_latex(table: ReportTable) -> str:
         lines.append(" ".join(rules))
     lines.append(" & ".join(latex_escape(str(c)) for c in table.display.columns) + r" \\")
     lines.append(r"\midrule")
-    for i, row in enumerate(table.display.itertuples(index=False, name=None)):
+    for i, row in enumerate(display_rows(table.display)):
         cells = [latex_escape(str(v)) for v in row]
         if i < len(table.indent) and table.indent[i] and cells:
             cells[0] = r"\quad " + cells[0]
