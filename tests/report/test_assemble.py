@@ -43,6 +43,11 @@ def test_write_report_without_figures_is_byte_identical(study: Any, tmp_path: Pa
     prov = json.loads(a.provenance.read_text())
     assert prov["run_time_utc"] == "2024-01-01T00:00:00+00:00"
     assert a.docx is not None and a.docx.stat().st_size > 10_000
+    assert b.docx is not None and a.docx.read_bytes() == b.docx.read_bytes()
+    import zipfile
+
+    with zipfile.ZipFile(a.docx) as z:  # no save time inside: byte-identical on any day
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     html = a.html.read_text() if a.html else ""
     assert "2024-01-01" not in html  # the run time is not in the report
     assert "Table 1. Baseline characteristics" in html and "Table S1. Eligibility flow" in html
@@ -152,6 +157,8 @@ def test_figures_drawn_by_several_processes_are_the_same_bytes(
         assert a.read_bytes() == b.read_bytes(), a.name
     assert one.html is not None and two.html is not None
     assert one.html.read_bytes() == two.html.read_bytes()
+    assert one.docx is not None and two.docx is not None
+    assert one.docx.read_bytes() == two.docx.read_bytes()
 
 
 def test_a_figure_failing_in_a_worker_process_warns_once(

@@ -12,7 +12,7 @@
       provenance.json    input and spec hashes, versions, seeds, run time
       result.pkl         the saved result, for ``hccstudy report`` (re-rendering)
 
-Identical inputs give byte-identical tables (CSV, LaTeX) and HTML: nothing in them
+Identical inputs give byte-identical tables (CSV, LaTeX), HTML and DOCX: nothing in them
 depends on the time or the output folder; the run time is written to
 ``provenance.json`` only.
 

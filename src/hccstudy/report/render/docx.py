@@ -183,7 +183,12 @@ def add_table(document: Any, table: ReportTable) -> Any:
 
 
 def write_docx(doc: Document, path: str | Path | IO[bytes]) -> None:
-    """Write ``doc`` as a DOCX file (Word, LibreOffice)."""
+    """Write ``doc`` as a DOCX file (Word, LibreOffice).
+
+    Identical documents give byte-identical files: the zip entries carry a fixed
+    timestamp (python-docx stamps them with the current time) and the document
+    properties no date.
+    """
     import docx
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Inches, Pt
@@ -224,4 +229,28 @@ def write_docx(doc: Document, path: str | Path | IO[bytes]) -> None:
                 cap.add_run(b.caption).font.size = Pt(9)
         elif isinstance(b, ReportTable):
             add_table(d, b)
-    d.save(path)  # type: ignore[arg-type]
+    buf = io.BytesIO()
+    d.save(buf)
+    data = _fixed_zip(buf.getvalue())
+    if isinstance(path, str | Path):
+        Path(path).write_bytes(data)
+    else:
+        path.write(data)
+
+
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same zip with every entry's timestamp set to 1980-01-01 (entry order kept)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
