@@ -59,6 +59,51 @@ def cold_seed000() -> float:
         return time.perf_counter() - t0
 
 
+_STAGES = r"""
+import json, sys, time, warnings
+t0 = time.perf_counter()
+marks = []
+def mark(name):
+    marks.append((name, time.perf_counter()))
+import numpy, pandas
+mark("import numpy + pandas")
+from hccstudy.analyse import _cox_fit
+_cox_fit.JIT_MIN_ROWS = 50_000  # as the CLI
+from hccstudy.design.run import run
+from hccstudy.studies import spec_path
+from hccstudy.synthetic import GENERATORS
+mark("import hccstudy (design, synthetic)")
+warnings.simplefilter("ignore")
+cohort = GENERATORS["000"](seed=0)
+cohort.write(sys.argv[1] + "/data", format="csv")
+mark("generate + write the cohort")
+result = run(spec_path("000"), data=cohort.tables)
+mark("run the spec")
+from hccstudy.report.assemble import write_report
+last = ["import the report modules"]
+def step(msg):
+    mark("report: " + last[0]); last[0] = msg
+write_report(result, sys.argv[1], progress=step, jobs=int(sys.argv[2]))
+mark("report: " + last[0])
+prev = t0
+out = []
+for name, t in marks:
+    out.append((name, round(t - prev, 3))); prev = t
+print(json.dumps({"stages": out, "total": round(prev - t0, 3)}))
+"""
+
+
+def stages_seed000(jobs: int) -> dict:
+    """Seconds per stage of the seed 000 report in a fresh process (same steps as
+    ``hccstudy demo 000``, timed from the first import)."""
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-c", _STAGES, tmp, str(jobs)], check=True,
+                             capture_output=True, text=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def big_study(n: int) -> tuple[float, float]:
     import warnings
 
@@ -81,9 +126,17 @@ def big_study(n: int) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--seed000-only", action="store_true", help="skip the 1e6-patient study")
     args = ap.parse_args()
     print(f"seed 000 study, cold process (generate + run + full report): "
           f"{cold_seed000():.1f} s (target <= 3 s)")
+    for jobs in (1, 2):
+        st = stages_seed000(jobs)
+        print(f"  stages with {jobs} figure process(es), total {st['total']:.2f} s:")
+        for name, sec in st["stages"]:
+            print(f"    {sec:6.2f} s  {name}")
+    if args.seed000_only:
+        return
     run_s, rep_s = big_study(args.n)
     print(f"{args.n:,}-patient study (PSM, Table 1, KM, log-rank, Cox): run {run_s:.1f} s, "
           f"report tables {rep_s:.1f} s, total {run_s + rep_s:.1f} s (target <= 60 s)")
