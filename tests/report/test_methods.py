@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import hccstudy
 from hccstudy.design.spec import load_spec
 from hccstudy.report.methods import (
@@ -24,21 +26,114 @@ SPEC = ROOT / "studies" / "example_two_arm.yaml"
 DATA = ROOT / "src" / "hccstudy" / "datasets" / "demo_ccrt.csv"
 
 
+FORBIDDEN = ("[", "']", "~", "raise", "None", "Tests by analysis")
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for p in text.split("\n\n") for s in p.split(". ") if s.strip()]
+
+
+def _prose_checks(text: str) -> None:
+    for bad in FORBIDDEN:
+        assert bad not in text, bad
+    sents = _sentences(text)
+    assert len(sents) == len(set(sents)), [s for s in sents if sents.count(s) > 1]
+
+
+@pytest.fixture(scope="module")
+def seed000() -> Any:
+    import warnings
+
+    from hccstudy.design.run import run
+    from hccstudy.studies import spec_path
+    from hccstudy.synthetic import GENERATORS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run(spec_path("000"), data=GENERATORS["000"](seed=0).tables)
+
+
 def test_methods_text_names_every_choice(study: Any) -> None:
     text = methods_text(study)
     heads = [h for h, _ in methods_paragraphs(study)]
     assert heads == ["Study design and eligibility", "Endpoints",
                      "Propensity score adjustment", "Statistical analysis", "Software"]
-    m = study.methods
-    for key in ("time_origins", "censoring", "ps_model", "matching", "caliper",
-                "outcome_variance", "ci_transform", "ties", "tests"):
-        assert m[key].split(";")[0].strip() in text, key
-    assert "age under 18 years; BCLC 0 or A" in text  # elimination criteria, in order
-    assert "Of 212 records, 212 were analysed" in text
-    assert "standardised mean differences (SD of the treated group(s)" in text
+    _prose_checks(text)
+    for phrase in (
+            "Of 212 patients, 212 met the eligibility criteria",
+            "age under 18 years; BCLC 0 or A",  # criteria, in order
+            "first criterion met; Supplementary Table S1",
+            "CCRT (n = 106) and non-CCRT (n = 106); non-CCRT was the reference",
+            "Matching retained 92 of 106 CCRT and 92 of 106 non-CCRT patients",
+            "the recorded time os_months (in months)", "event defined as death = 1",
+            "30.4375", "365.25",  # time units
+            "logistic regression (maximum likelihood), fitted by IRLS, on age_years, "
+            "tumour_size_cm, bclc_stage and pvi",
+            "complete covariates were required",  # PS missing rule
+            "matched 1:1 (nearest-neighbour, without replacement, largest propensity score "
+            "first) on the logit of the propensity score",
+            "caliper of 0.2 SD of the logit of the propensity score",
+            "denominator: SD of the treated group before adjustment",  # balance SMD
+            "cluster-robust (sandwich) variance with the matched set as the cluster",
+            "chi-square test or Fisher's exact test (expected count < 5)",
+            "Mann-Whitney U", "pooled SD, sqrt((s1^2 + s2^2) / 2)",  # Table 1 SMD
+            "log-transformed pointwise 95% confidence intervals (CIs; Greenwood variance)",
+            "compared with the log-rank test in the matched cohort",
+            "Efron ties; Wald 95% CIs; Wald, likelihood-ratio and score tests",
+            "All p-values are two-sided"):
+        assert phrase in text, phrase
     assert f"hccstudy {hccstudy.__version__}" in text
     assert "numpy " + package_versions(("numpy",))["numpy"] in text
     assert "\n\n" in text and text.count("Statistical analysis. ") == 1
+
+
+def test_methods_seed_000_per_source_prose(seed000: Any) -> None:
+    text = methods_text(seed000)
+    _prose_checks(text)
+    assert "Of 829 patients in YCC and 4,522 in KLCSG, 106 and 751 met" in text
+    # reasons shared by the two sources are named once
+    assert text.count("LCSGJ stage I-II") == 1 and text.count("Child-Pugh B or C") == 2
+    assert "in KLCSG, 56 for Child-Pugh B or C and 48 for received RT" in text  # keep rule
+    assert "grouped by source_db = YCC into CCRT (n = 106) and non-CCRT (n = 751)" in text
+    assert "Time to os was measured from start_date in every group to death_date" in text
+    assert "censored at last follow-up (last_followup_date)" in text
+    for phrase in ("Firth-penalised logistic regression (penalty used because of separation)",
+                   "age_years, tumour_size_cm, tnm_stage, t_stage, pvi, bclc_stage and etiology",
+                   "exact matching on tnm_stage and pvi and no caliper",
+                   "the chi-square test (without continuity correction) (table1_pool)",
+                   "model-based (inverse information) variance",
+                   "z-test (Greenwood standard errors)", "reverse Kaplan-Meier",
+                   "without using the matched sets in the variances",
+                   "backward elimination at Wald p > 0.1 (largest p first; factors as blocks)",
+                   "univariable Wald tests", "each level of size_ge5",
+                   "likelihood-ratio test of treatment + variable"):
+        assert phrase in text, phrase
+    # one sentence per method, not per analysis: the log-rank and SMD text appear once
+    assert text.count("log-rank test") == 1 and text.count("pooled SD") == 1
+    assert len(text.split()) < 600
+
+
+def test_methods_restrictions_proportions_and_extras() -> None:
+    r = hccstudy.run("""
+groups: {column: arm, reference: non-CCRT}
+endpoints: [{name: os, time: os_days, time_unit: days, event: death == 1, units: months}]
+analyses:
+  - {name: lr_old, type: logrank, endpoint: os, where: "age_years >= 60"}
+  - {name: r12, type: survival_rates, endpoint: os, times: [12]}
+  - {name: r24, type: survival_rates, endpoint: os, times: [24]}
+  - {name: fu, type: followup, endpoint: os}
+  - {name: rm, type: rmst, endpoint: os, tau: 24}
+""", hccstudy.datasets.load_demo().assign(os_days=lambda d: d["os_months"] * 30.4375))
+    text = methods_text(r)
+    _prose_checks(text)
+    n_old = int((hccstudy.datasets.load_demo()["age_years"] >= 60).sum())
+    assert f"lr_old to patients with age_years >= 60 ({n_old} of 212)" in text
+    assert "(in days, converted to months)" in text
+    assert text.count("Fixed-time survival rates") == 1  # two analyses, one sentence
+    assert "Survival was compared with the log-rank test" in text  # no KM analysis
+    assert "survRM2" in text and "Restricted mean survival time: " not in text
+    assert "RMST difference and ratio up to 24" in text
+    assert "Efron" not in text  # no Cox model, no ties sentence
 
 
 def test_unknown_method_notes_are_listed_not_dropped(study: Any) -> None:
@@ -56,7 +151,8 @@ analyses: [{name: cox, type: cox, endpoint: os}]
 """, hccstudy.datasets.load_demo())
     heads = [h for h, _ in methods_paragraphs(r)]
     assert "Propensity score adjustment" not in heads
-    assert "efron ties" in methods_text(r)
+    assert "Efron ties" in methods_text(r)
+    _prose_checks(methods_text(r))
 
 
 def test_provenance_hashes_versions_and_seeds(study: Any) -> None:

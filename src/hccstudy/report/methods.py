@@ -28,13 +28,16 @@ import functools
 import hashlib
 import json
 import platform
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["PACKAGES", "file_sha256", "methods_paragraphs", "methods_text", "package_versions",
            "provenance", "provenance_text", "spec_sha256"]
+
+_T = TypeVar("_T")
 
 PACKAGES = ("numpy", "scipy", "pandas", "formulaic", "pydantic", "numba", "matplotlib",
             "python-docx", "typer", "rich", "PyYAML")
@@ -82,82 +85,609 @@ def _version() -> str:
     return str(hccstudy.__version__)
 
 
+def _n(x: float) -> str:
+    """A count with thousands separators."""
+    return f"{int(x):,}"
+
+
+def _and(items: Sequence[str], conj: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {conj} " + items[-1]
+
+
+def _unique(items: Iterable[_T]) -> list[_T]:
+    return list(dict.fromkeys(items))
+
+
+def _pct(level: float) -> str:
+    return f"{level * 100:g}%"
+
+
+def _expr(text: str) -> str:
+    """An expression of the spec language in words (lists and notna/isna spelled out)."""
+    t = re.sub(r"'([^']*)'", r"\1", text)
+    t = re.sub(r"\bnotna\((\w+)\)", r"\1 recorded", t)
+    t = re.sub(r"\bisna\((\w+)\)", r"\1 missing", t)
+    t = re.sub(r"\[([^\]]*)\]", lambda mo: "(" + ", ".join(
+        v.strip().strip("'\"") for v in mo.group(1).split(",")) + ")", t)
+    return t.replace(" == ", " = ").replace(" != ", " not equal to ")
+
+
+def _terms(formula: str) -> list[str]:
+    """The right-hand-side variables of a formula, in words (``C(x)`` -> ``x``)."""
+    rhs = formula.split("~", 1)[-1]
+    out = []
+    for term in rhs.split("+"):
+        t = term.strip()
+        mo = re.fullmatch(r"C\((\w+)(?:,.*)?\)", t)
+        out.append(mo.group(1) if mo else t.replace(":", " by "))
+    return [t for t in out if t and t not in ("1", "0")]
+
+
+def _analyses_of(spec: Any, *types: str) -> list[Any]:
+    return [a for a in (spec.analyses if spec is not None else []) if a.type in types]
+
+
+def _tests_by_analysis(result: Any) -> dict[str, list[str]]:
+    """``methods["tests"]`` split back into the test lines of each analysis."""
+    text = result.methods.get("tests", "")
+    spec = getattr(result, "spec", None)
+    names = sorted({a.name for a in spec.analyses} if spec is not None else set(),
+                   key=len, reverse=True)
+    out: dict[str, list[str]] = {}
+    if not text or not names:
+        return out
+    pat = re.compile(r"(?:^|; )(" + "|".join(re.escape(n) for n in names) + r"): ")
+    hits = list(pat.finditer(text))
+    for i, mo in enumerate(hits):
+        stop = hits[i + 1].start() if i + 1 < len(hits) else len(text)
+        out.setdefault(mo.group(1), []).append(text[mo.end():stop])
+    return out
+
+
+_CAT_TEST = {"chisq": "the chi-square test (without continuity correction)",
+             "chisq_yates": "the chi-square test with Yates' continuity correction",
+             "fisher": "Fisher's exact test"}
+_CONT_TEST = {"wilcoxon": "the Mann-Whitney U (Wilcoxon rank-sum) test",
+              "kruskal": "the Kruskal-Wallis test", "welch": "Welch's t-test",
+              "student": "Student's t-test", "anova": "one-way analysis of variance"}
+_SUMMARY = {"median_iqr": "median (interquartile range)", "median_range": "median (range)",
+            "mean_sd": "mean (SD)"}
+_CONF = {"log": "log-transformed", "log-log": "log-log-transformed", "plain": "untransformed"}
+_VARIANCE = {
+    "robust_pair": "a cluster-robust (sandwich) variance with the matched set as the cluster",
+    "stratified_pair": "stratification by matched set (conditional on the pairs) and the "
+                       "model-based variance",
+    "robust": "IPTW weights and a robust (sandwich) variance per patient",
+    "naive": "the model-based (inverse information) variance"}
+_TEST_NAME = {"wald": "Wald", "lr": "likelihood-ratio", "score": "score (log-rank)"}
+_ORDER = {"largest": "largest propensity score first",
+          "smallest": "smallest propensity score first",
+          "random": "in random order", "data": "in data order"}
+# analysis types whose sentences are built here; their notes and test lines are covered
+_BESPOKE = {"table1", "km", "logrank", "cox", "survival_rates", "followup", "cox_models",
+            "subgroups", "proportion"}
+# types whose method note already states the test rule (their test lines are results)
+_RULE_IN_NOTE = {"response", "toxicity", "paired", "proportion", "competing_risks"}
+_LABEL = {"response": "Tumour response", "toxicity": "Adverse events",
+          "paired": "Paired comparisons", "competing_risks": "Competing risks",
+          "milestone": "Milestone survival", "rmst": "Restricted mean survival time",
+          "landmark": "Landmark analysis", "logistic_models": "Logistic models"}
+
+
+def _design(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
+    out: list[str] = []
+    flow = result.flow_frame()
+    elig = flow[flow["stage"] == "eligibility"]
+    sources = _unique([str(s) for s in elig["source"]])
+    firsts = [elig[elig["source"] == s].iloc[0] for s in sources]
+    lasts = [elig[elig["source"] == s].iloc[-1] for s in sources]
+    if sources and sources != ["all"]:
+        ins = [f"{_n(f['n_before'])} {'patients ' if i == 0 else ''}in {s}"
+               for i, (f, s) in enumerate(zip(firsts, sources, strict=True))]
+        kept = _and([_n(x["n_remaining"]) for x in lasts])
+        out.append(f"Of {_and(ins)}, {kept} met the eligibility criteria")
+    else:
+        out.append(f"Of {_n(result.n_input)} patients, {_n(result.n_analysis)} met the "
+                   "eligibility criteria")
+    if spec is not None and spec.eligibility:
+        reasons = _unique([c.reason for c in spec.eligibility])
+        out.append(f"Patients were excluded, in this order, for {'; '.join(reasons)} (each "
+                   "patient counted under the first criterion met; Supplementary Table S1)")
+        kept_unknown = elig[(elig["on_missing"] == "keep") & (elig["n_unknown"] > 0)]
+        dropped_unknown = elig[(elig["on_missing"] == "exclude") & (elig["n_unknown"] > 0)]
+        for frame, verb in ((kept_unknown, "kept"), (dropped_unknown, "excluded")):
+            if len(frame):
+                parts = []
+                for src in _unique([str(x) for x in frame["source"]]):
+                    sub = frame[frame["source"] == src]
+                    parts.append(("" if src == "all" else f"in {src}, ") + _and(
+                        [f"{_n(r['n_unknown'])} for {r['reason']}" for _, r in sub.iterrows()]))
+                out.append(f"Patients not assessable for a criterion (missing values) were "
+                           f"{verb} ({'; '.join(parts)})")
+    elif "eligibility" in m:
+        out.append("No eligibility criteria were applied")
+    groups = spec.groups if spec is not None else None
+    sizes = [f"{g} (n = {_n(k)})" for g, k in result.n_by_group.items()]
+    if groups is not None and groups.constant is not None:
+        out.append(f"All patients formed one cohort ({groups.constant})")
+    elif groups is not None and sizes:
+        how = (f"by {groups.column}" if groups.column is not None
+               else f"by {_expr(groups.expression or '')}")
+        out.append(f"Patients were grouped {how} into {_and(sizes)}; {groups.reference} "
+                   "was the reference")
+    matched = flow[flow["stage"] == "matching"]
+    if len(matched):
+        parts = [f"{_n(r['n_remaining'])} of {_n(r['n_before'])} {str(r['source'])[6:]}"
+                 for _, r in matched.iterrows()]
+        out.append(f"Matching retained {_and(parts)} patients")
+    derived = [d.split(":")[0] for d in result.derivations if d.endswith(": derived")]
+    if derived:
+        out.append("Clinical variables were derived with hccstudy.clinical ("
+                   + _and(derived) + ")")
+    return out
+
+
+def _endpoint_sentences(spec: Any, m: Mapping[str, str]) -> list[str]:
+    if spec is None:
+        return [f"{k.replace('_', ' ').capitalize()}: {m[k]}"
+                for k in ("time_origins", "censoring", "time_units") if k in m]
+    out: list[str] = []
+    dated = [e for e in spec.endpoints if e.time is None]
+    timed = [e for e in spec.endpoints if e.time is not None]
+    descr = []
+    for e in dated:
+        if isinstance(e.origin, dict):
+            cols = _unique(list(e.origin.values()))
+            origin = (cols[0] + (" in every group" if len(e.origin) > 1 else "")
+                      if len(cols) == 1 else
+                      _and([f"{v} ({k})" for k, v in e.origin.items()]))
+        else:
+            origin = str(e.origin)
+        if e.event is not None:
+            ev = f"the event defined as {_expr(e.event)}"
+        elif isinstance(e.event_date, list):
+            ev = f"the earliest of {_and(e.event_date, 'or')}"
+        else:
+            ev = str(e.event_date)
+        descr.append((e.name, origin, ev))
+    if descr:
+        origins = _unique([o for _, o, _ in descr])
+        if len(origins) == 1 and len(descr) > 1:
+            out.append(f"Time to each endpoint was measured from {origins[0]} to the event: "
+                       + "; ".join(f"{n}, {ev}" for n, _, ev in descr))
+        else:
+            out.append("; ".join(f"time to {n} was measured from {o} to {ev}"
+                                 for n, o, ev in descr))
+        fus = _unique([(e.last_followup, e.admin_censor_date) for e in dated])
+        for lf, admin in fus:
+            names = [e.name for e in dated if (e.last_followup, e.admin_censor_date)
+                     == (lf, admin)]
+            who = "" if len(fus) == 1 else f" for {_and(names)}"
+            out.append(f"patients without the event were censored at last follow-up ({lf})"
+                       + (f" or administratively on {admin}, whichever came first"
+                          if admin else "") + who)
+        out[-1 - len(fus):] = ["; ".join(out[-1 - len(fus):])]
+    for e in timed:
+        conv = f", converted to {e.units}" if e.units != e.time_unit else ""
+        out.append(f"for {e.name}, the recorded time {e.time} (in {e.time_unit}{conv}) was "
+                   f"used, with the event defined as {_expr(e.event or '')}")
+    units = _unique([e.units for e in spec.endpoints])
+    if units and "time_units" in m:
+        out.append(f"Times are reported in {_and(units)} "
+                   f"({m['time_units'].replace('; ', ', ')})")
+    return out
+
+
+def _ps_sentences(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
+    out: list[str] = []
+    ps, mt, w = result.propensity, result.matching, result.weighting
+    adj = spec.adjustment if spec is not None else None
+    if ps is not None:
+        pen = ("Firth-penalised logistic regression" if ps.method == "firth"
+               else "logistic regression (maximum likelihood)")
+        if ps.method == "firth" and adj is not None and adj.ps_method != "firth":
+            pen += " (penalty used because of separation)"
+        missing = {"raise": "complete covariates were required (a missing value stops the "
+                            "analysis)",
+                   "complete_case": "patients with a missing covariate were left out of the "
+                                    "model (complete cases)",
+                   "indicator": "missing covariate values were handled with missing-value "
+                                "indicators"}.get(ps.missing_rule, str(ps.missing_rule))
+        treated = groups_treated(spec, list(result.n_by_group))
+        out.append(f"The propensity score{treated} was estimated by {pen}, fitted by "
+                   f"IRLS, on {_and(_terms(ps.formula))}; {missing}")
+    elif "ps_model" in m:
+        out.append(f"The propensity score was estimated by {m['ps_model']}")
+    if mt is not None:
+        kind = ("nearest-neighbour" if mt.method == "nearest" else "optimal pair")
+        cal = ("no caliper" if mt.caliper is None else
+               f"a caliper of {mt.caliper:g} {mt.caliper_scale} (absolute width "
+               f"{mt.caliper_abs:.3g})" if "absolute" not in str(mt.caliper_scale) else
+               f"a caliper of {mt.caliper:g} on the {mt.distance}")
+        order = _ORDER.get(mt.m_order, f"in {mt.m_order} order")
+        if mt.m_order == "random" and getattr(mt, "seed", None) is not None:
+            order += f" (seed {mt.seed})"
+        exact = (f"exact matching on {_and(list(mt.exact))} and " if mt.exact else "")
+        out.append(f"Patients were matched 1:{mt.ratio} ({kind}, "
+                   f"{'with' if mt.replace else 'without'} replacement, {order}) on the "
+                   f"{mt.distance}, with {exact}{cal}")
+    elif "matching" in m:
+        out.append(f"Matching: {m['matching']}" + (f"; caliper {m['caliper']}"
+                                                   if "caliper" in m else ""))
+    if w is not None:
+        trunc = (f", truncated at the {_and([f'{x:g}' for x in w.truncation])} percentiles"
+                 if w.truncation else "")
+        out.append(f"Inverse probability of treatment weights for the {w.estimand} were "
+                   f"{'stabilised' if w.stabilised else 'unstabilised'}{trunc}")
+    elif "weighting" in m:
+        out.append(f"Weighting: {m['weighting']}")
+    if "smd_denominator" in m and adj is not None:
+        den = ("the pooled SD, sqrt((s1^2 + s0^2) / 2), before adjustment"
+               if adj.smd_denominator == "pooled" else
+               f"SD of the {adj.smd_denominator} group before adjustment, as MatchIt")
+        out.append("Balance was assessed by standardised mean differences (SMDs; "
+                   f"denominator: {den})")
+    if "balance" in m:
+        out.append(f"Balance was computed on {m['balance'].removeprefix('balance on ')}")
+    if "outcome_variance" in m and m.get("adjustment", "none") != "none":
+        if adj is not None:
+            out.append(f"Cox models after adjustment used {_VARIANCE[adj.variance]}")
+        else:
+            out.append(f"Outcome models on the adjusted cohort: {m['outcome_variance']}")
+    return out
+
+
+def groups_treated(spec: Any, levels: Sequence[str]) -> str:
+    """`` for <treated> (vs <reference>)`` with two groups, else ``""``."""
+    if spec is None or len(levels) != 2:
+        return ""
+    ref = spec.groups.reference
+    other = [lv for lv in levels if lv != ref]
+    return f" for {other[0]} (vs {ref})" if len(other) == 1 else ""
+
+
+def _on(adjusted: Sequence[bool], names: Sequence[str], where: str = "matched") -> str:
+    """`` in the matched cohort`` when all, ``(in the matched cohort for x)`` when some."""
+    if adjusted and all(adjusted):
+        return f" in the {where} cohort"
+    some = [n for n, a in zip(names, adjusted, strict=True) if a]
+    return f" (in the {where} cohort for {_and(some)})" if some else ""
+
+
+def _stats(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
+    out: list[str] = []
+    n_levels = len(result.n_by_group)
+    adjusted_word = "matched" if result.matching is not None else "weighted"
+    tests_by = _tests_by_analysis(result)
+
+    # baseline characteristics
+    t1 = _analyses_of(spec, "table1")
+    if t1:
+        summ = _unique([_SUMMARY.get(a.continuous, a.continuous) for a in t1])
+        s = "Baseline characteristics were " + (
+            "compared" if n_levels >= 2 else
+            f"summarised (continuous variables as {_and(summ, 'or')})")
+        if n_levels >= 2:
+            auto = "kruskal" if n_levels > 2 else "wilcoxon"
+            cats: dict[str, list[str]] = {}
+            conts: dict[str, list[str]] = {}
+            for a in t1:
+                res = result.outcomes.get(a.name)
+                opts = getattr(getattr(res, "before", None), "options", {}) or {}
+                if a.categorical_test == "chisq_or_fisher":
+                    cat = ("the chi-square test or Fisher's exact test (expected count < "
+                           f"{opts.get('min_expected', 5):g})")
+                else:
+                    cat = _CAT_TEST[a.categorical_test]
+                cont = _CONT_TEST[auto if a.continuous_test == "auto" else a.continuous_test]
+                cats.setdefault(cat, []).append(a.name)
+                conts.setdefault(cont, []).append(a.name)
+
+            def alts(d: dict[str, list[str]]) -> str:
+                if len(d) == 1:
+                    return next(iter(d))
+                return _and([f"{k} ({_and(v)})" for k, v in d.items()], "or")
+            s += (f" with {alts(cats)} for categorical variables and {alts(conts)} for "
+                  "continuous variables")
+        dens = _unique([str(getattr(getattr(result.outcomes.get(a.name), "before", None),
+                                    "smd_denominator", "")) for a in t1])
+        dens = [d for d in dens if d]
+        if dens:
+            txt = _and([("the pooled SD, " + d.replace(", s^2", ", with s^2")
+                         .replace("for levels", "for each category")) if d.startswith("sqrt")
+                        else f"the {d}" for d in dens], "or")
+            s += (f"; {'SMDs' if 'smd_denominator' in m else 'standardised mean differences'}"
+                  f" in these tables used {txt}")
+        out.append(s)
+
+    # Kaplan-Meier and log-rank
+    km = _analyses_of(spec, "km")
+    lr = _analyses_of(spec, "logrank")
+    if km or "ci_transform" in m:
+        if km:
+            conf = _and(_unique([f"{_CONF[a.conf_type]} pointwise {_pct(a.conf_level)}"
+                                 for a in km]), "or")
+            s = f"Survival was estimated with the Kaplan-Meier method with {conf} confidence " \
+                "intervals (CIs; Greenwood variance"
+            s += ("; infinitesimal jackknife with weights)" if "jackknife" in
+                  m.get("ci_transform", "") else ")")
+        else:
+            s = f"Survival was estimated with the Kaplan-Meier method ({m['ci_transform']})"
+        out.append(s)
+    if lr:
+        rhos = _unique([a.rho for a in lr])
+        test = ("the log-rank test" if rhos == [0] else
+                "the G-rho family test (" + _and([f"rho = {r:g}" for r in rhos], "or")
+                + "; rho = 0 is the log-rank test)")
+        on = _on(["on the matched cohort" in " ".join(tests_by.get(a.name, []))
+                  for a in lr], [a.name for a in lr], adjusted_word)
+        if km or "ci_transform" in m:
+            out[-1] += f" and compared with {test}{on}"
+        else:
+            out.append(f"Survival was compared with {test}{on}")
+    rates = _analyses_of(spec, "survival_rates")
+    if rates:
+        conf = _and(_unique([f"{_CONF[a.conf_type]} {_pct(a.conf_level)}" for a in rates]),
+                    "or")
+        s = f"Fixed-time survival rates ({conf} CIs)"
+        if any(a.name in tests_by for a in rates):
+            s += (" were compared with the reference level by a z-test (Greenwood standard "
+                  "errors)")
+        else:
+            s += " were reported"
+        out.append(s + _on([is_adj_note(m, "survival_rates", a.name) for a in rates],
+                           [a.name for a in rates], adjusted_word))
+    fu = _analyses_of(spec, "followup")
+    if fu:
+        out.append("Median follow-up was estimated by the reverse Kaplan-Meier method "
+                   "(censoring as the event)"
+                   + _on([is_adj_note(m, "followup", a.name) for a in fu],
+                         [a.name for a in fu], adjusted_word))
+    if any(is_adj_note(m, k, a.name) for k in ("survival_rates", "followup")
+           for a in rates + fu):
+        out[-1] += ", without using the matched sets in the variances"
+
+    # Cox models
+    cox = _analyses_of(spec, "cox")
+    cox_all = _analyses_of(spec, "cox", "cox_models", "subgroups")
+    if cox_all or "ties" in m:
+        ties = (_unique([a.ties.capitalize() for a in cox_all])
+                or [m["ties"].split(": ")[-1].capitalize()])
+        levels = _unique([_pct(a.conf_level) for a in cox]) or ["95%"]
+        s = (f"Hazard ratios were estimated with Cox proportional hazards models "
+             f"({_and(ties, 'or')} ties; Wald {_and(levels, 'or')} CIs"
+             + ("; Wald, likelihood-ratio and score tests)" if cox else ")"))
+        if cox:
+            strata = _unique([x for a in cox for x in a.strata])
+            if strata:
+                s += f", stratified by {_and(strata)}"
+        out.append(s)
+    for kind, what in (("cox_models", "Cox"), ("logistic_models", "logistic")):
+        groups: dict[str, list[str]] = {}
+        for a in _analyses_of(spec, kind):
+            groups.setdefault(_model_building(a, what, m.get(f"{kind}:{a.name}", ""),
+                                              adjusted_word), []).append(a.name)
+        for txt, names in groups.items():
+            out.append(txt + (f" ({_and(names)})" if len(groups) > 1 else ""))
+        for a in _analyses_of(spec, kind):
+            mo = re.search(r"\((\d+) row\(s\) with missing values left out",
+                           m.get(f"{kind}:{a.name}", ""))
+            if mo:
+                out.append(f"In {a.name}, {_n(int(mo.group(1)))} patients with missing values "
+                           "were left out of the multivariable model")
+    sg = _analyses_of(spec, "subgroups")
+    if sg:
+        variables = _unique([v for a in sg for v in a.variables])
+        cuts = _unique([f"{k} at {_and([f'{c:g}' for c in cs])}" for a in sg
+                        for k, cs in a.cuts.items()])
+        adj_for = _unique([v for a in sg for v in a.adjust_for])
+        inter = _unique(["likelihood-ratio test of treatment + variable against treatment "
+                         "x variable" if a.interaction_test == "lr" else
+                         "Wald test of the treatment x variable terms" for a in sg])
+        vs = groups_treated(spec, list(result.n_by_group)).removeprefix(" for ").replace(" (vs", " vs").rstrip(")")
+        s = (f"Subgroup hazard ratios{' (' + vs + ')' if vs else ''} were estimated "
+             f"within each level of {_and(variables)}")
+        if cuts:
+            s += f" (cut-offs: {'; '.join(cuts)})"
+        if adj_for:
+            s += f", adjusted for {_and(adj_for)}"
+        s += (f"; interaction by the {_and(inter, 'or')} (df = levels - 1); levels where "
+              "a group had no patients or events were not estimable")
+        s += _on([is_adj_note(m, "subgroups", a.name) for a in sg], [a.name for a in sg],
+                 adjusted_word)
+        notes = _unique([x for a in sg for x in ("robust variance", "ignores clustering",
+                                                  "stratified by")
+                         if x in m.get(f"subgroups:{a.name}", "")])
+        if notes:
+            extra = [mo.group(0) for a in sg for mo in re.finditer(
+                r"(robust variance \(cluster \w+\)|the likelihood-ratio interaction test is "
+                r"model-based \(ignores clustering\)|stratified by [\w, ]+)",
+                m.get(f"subgroups:{a.name}", ""))]
+            s += "; " + "; ".join(_unique(extra))
+        out.append(s)
+
+    # proportions
+    props = _analyses_of(spec, "proportion")
+    if props:
+        bodies: dict[str, list[str]] = {}
+        unknown: list[str] = []
+        for a in props:
+            note = m.get(f"proportion:{a.name}", "")
+            head, sep, body = note.partition(": proportion with ")
+            body = "proportion with " + body if sep else note
+            mo = re.search(r"; (\d+) patient\(s\) with an unknown outcome excluded", body)
+            if mo:
+                unknown.append(f"{_n(int(mo.group(1)))} for {head or a.name}")
+                body = body[:mo.start()] + body[mo.end():]
+            bodies.setdefault(body, []).append(a.name)
+        for body, names in bodies.items():
+            body = body.replace("proportion with 95% CI exact Clopper-Pearson (R binom.test)",
+                                "exact Clopper-Pearson 95% confidence intervals (R binom.test)")
+            body = body.removeprefix("proportion with ")
+            out.append(f"Proportions are reported with {body}"
+                       + (f" ({_and(names)})" if len(bodies) > 1 else ""))
+        if unknown:
+            out.append("Patients with an unknown outcome were excluded from a proportion ("
+                       + _and(unknown) + ")")
+
+    # every other analysis type: its note, once per distinct text
+    kinds = _unique([a.type for a in (spec.analyses if spec is not None else [])
+                     if a.type not in _BESPOKE])
+    labels: dict[str, list[str]] = {}
+    for kind in kinds:
+        texts: dict[str, list[str]] = {}
+        for a in _analyses_of(spec, kind):
+            note = m.get(f"{kind}:{a.name}", "")
+            if not note:
+                continue
+            ep = getattr(a, "endpoint", None)
+            if ep and note.startswith(f"{ep}: "):
+                note = note[len(ep) + 2:]
+            label = getattr(a, "label", None)
+            if label and note.endswith(f" ({label})"):
+                note = note[:-len(label) - 3]
+                labels.setdefault(kind, []).append(label)
+            texts.setdefault(note.strip().rstrip("."), []).append(a.name)
+        lead = _LABEL.get(kind, kind.replace("_", " ").capitalize())
+        if kind in labels:
+            lead += f" ({_and(_unique(labels[kind]))})"
+        heads = _unique([re.match(r"^([A-Z][^:;()]{0,60}): ", t).group(1)  # type: ignore
+                         if re.match(r"^[A-Z][^:;()]{0,60}: ", t) else lead for t in texts])
+        if len(heads) == 1:
+            parts = [t.removeprefix(f"{heads[0]}: ") + (f" ({_and(n)})" if len(texts) > 1
+                                                         else "") for t, n in texts.items()]
+            if parts and len(texts) == 1 and parts[0].lower().startswith(heads[0].lower()):
+                out.append(parts[0])
+            elif parts:
+                out.append(f"{heads[0]}: " + "; ".join(parts))
+        else:
+            for note, names in texts.items():
+                own = re.match(r"^[A-Z][^:;()]{0,60}: ", note) or note.lower().startswith(
+                    _LABEL.get(kind, kind).lower())
+                out.append((note if own else f"{lead}: {note}")
+                           + (f" ({_and(names)})" if len(texts) > 1 else ""))
+        if kind not in _RULE_IN_NOTE:
+            lines = _unique([t for a in _analyses_of(spec, kind)
+                             for t in tests_by.get(a.name, [])])
+            if lines:
+                out.append(f"{_LABEL.get(kind, kind.replace('_', ' ').capitalize())} "
+                           f"tests: {'; '.join(lines)}")
+
+    # analyses restricted by a where filter
+    wh = []
+    for k, v in m.items():
+        if not k.startswith("where:"):
+            continue
+        mo = re.fullmatch(r"(.+?): restricted to (.+) \((\d+) of (\d+) rows"
+                          r"(?:; (\d+) with unknown values left out)?\)", v)
+        if mo is None:
+            wh.append(v)
+            continue
+        name, expr, k1, k2, unk = mo.groups()
+        wh.append(f"{name} to patients with {_expr(expr)} ({_n(int(k1))} of {_n(int(k2))}"
+                  + (f"; {_n(int(unk))} with unknown values left out" if unk else "") + ")")
+    if wh:
+        out.append("Analyses were restricted as follows: " + "; ".join(wh))
+
+    if spec is None and "tests" in m:
+        out.append(f"Tests: {m['tests']}")
+    # notes of keys this module does not know: listed, never dropped
+    for k, v in m.items():
+        head, _, which = k.partition(":")
+        if k in _KNOWN or head == "where" or (
+                which and spec is not None and head in {a.type for a in spec.analyses}):
+            continue
+        label = head.replace("_", " ").strip().capitalize()
+        out.append(f"{label} ({which.strip()}): {v}" if which else f"{label}: {v}")
+    out.append("All p-values are two-sided")
+    return out
+
+
+def is_adj_note(m: Mapping[str, str], kind: str, name: str) -> bool:
+    """Whether the note of analysis ``name`` says it ran on the adjusted cohort."""
+    note = m.get(f"{kind}:{name}", "")
+    return "on the adjusted" in note or "On the adjusted" in note
+
+
+def _model_building(a: Any, what: str, note: str, adjusted_word: str) -> str:
+    uni = _TEST_NAME[a.univariate_test]
+    if a.entry == "univariate_p":
+        s = (f"Variables with p < {a.entry_p:g} in univariable {what} analysis ({uni} test) "
+             f"entered the multivariable model")
+    else:
+        s = (f"All candidate variables entered the multivariable {what} model (univariable "
+             f"{uni} tests)")
+    if a.selection == "none" or "no selection" in note:
+        s += ", without further selection"
+    elif a.criterion == "aic":
+        s += ", followed by backward elimination while the AIC decreased"
+    else:
+        s += (f", followed by backward elimination at {_TEST_NAME[a.criterion]} "
+              f"p > {a.p_remove:g} (largest p first; factors as blocks)")
+    if a.force:
+        s += f"; {_and(list(a.force))} were always kept"
+    s += "; each step used complete cases"
+    if "robust variance (cluster" in note:
+        s += "; robust variance clustered by " + note.split("robust variance (cluster ")[1] \
+            .split(")")[0]
+    if "model-based (ignore the clustering)" in note:
+        s += "; likelihood-ratio and score tests are model-based (ignore the clustering)"
+    if "stratified by" in note:
+        s += "; " + re.search(r"stratified by [\w, ]+", note).group(0)  # type: ignore[union-attr]
+    mo = re.search(r"; outcome (?:= )?(.+?)(?: \(\d+ row|; unpenalised|$)", note)
+    if what == "logistic" and mo:
+        s += f"; outcome {_expr(mo.group(1).strip(chr(39)))}"
+    if what == "logistic":
+        s += "; unpenalised logistic regression with Wald confidence intervals"
+    if "on the adjusted cohort" in note:
+        s += f", in the {adjusted_word} cohort"
+    return s
+
+
 def methods_paragraphs(result: Any) -> list[tuple[str, str]]:
-    """``(heading, paragraph)`` pairs of the methods section, in manuscript order."""
+    """``(heading, paragraph)`` pairs of the methods section, in manuscript order.
+
+    The paragraphs are prose built from the spec, the result objects and the recorded
+    method notes, grouped by method: "Study design and eligibility", "Endpoints",
+    "Propensity score adjustment" (with an adjustment), "Statistical analysis" and
+    "Software". A note this module does not know is still listed in "Statistical analysis".
+
+    Examples
+    --------
+    >>> import hccstudy
+    >>> r = hccstudy.run('''
+    ... groups: {column: arm, reference: non-CCRT}
+    ... endpoints: [{name: os, time: os_months, event: death == 1}]
+    ... analyses: [{name: cox, type: cox, endpoint: os}]
+    ... ''', hccstudy.datasets.load_demo())
+    >>> [h for h, _ in methods_paragraphs(r)]  # doctest: +NORMALIZE_WHITESPACE
+    ['Study design and eligibility', 'Endpoints', 'Statistical analysis', 'Software']
+    >>> "Efron ties" in dict(methods_paragraphs(r))["Statistical analysis"]
+    True
+    """
     spec = getattr(result, "spec", None)
     m: Mapping[str, str] = result.methods
     paras: list[tuple[str, str]] = []
-
-    # design and eligibility
-    design = []
-    if spec is not None and spec.eligibility:
-        reasons = "; ".join(c.reason for c in spec.eligibility)
-        design.append(f"Patients were selected by {len(spec.eligibility)} ordered "
-                      f"eligibility criteria, applied in order (exclusion reasons: {reasons}); "
-                      "each excluded patient is counted under the first criterion met")
-    design.append(f"Of {result.n_input} records, {result.n_analysis} were analysed")
-    if result.n_by_group:
-        design.append("Group sizes: " + ", ".join(f"{g} {n}" for g, n in
-                                                  result.n_by_group.items()))
-    if "groups" in m:
-        design.append(f"Groups: {m['groups']}")
-    derived = [d.split(":")[0] for d in result.derivations if d.endswith(": derived")]
-    if derived:
-        design.append("Clinical variables derived by hccstudy.clinical: " + ", ".join(derived))
-    paras.append(("Study design and eligibility", " ".join(_sentence(s) for s in design)))
-
-    # endpoints
-    ep = [m[k] for k in ("time_origins", "censoring", "time_units") if k in m]
+    paras.append(("Study design and eligibility",
+                  " ".join(_sentence(s) for s in _design(result, spec, m))))
+    ep = _endpoint_sentences(spec, m)
     if ep:
-        paras.append(("Endpoints", " ".join(_sentence(s) for s in [
-            f"Time origins: {ep[0]}" if "time_origins" in m else "",
-            f"Censoring and events: {m['censoring']}" if "censoring" in m else "",
-            f"Time units: {m['time_units']}" if "time_units" in m else ""] if s)))
-
-    # adjustment
-    adj = []
-    if "ps_model" in m:
-        adj.append(f"The propensity score was estimated by {m['ps_model']}")
-    if "matching" in m:
-        adj.append(f"Matching: {m['matching']}"
-                   + (f"; caliper {m['caliper']}" if "caliper" in m else ""))
-    if "weighting" in m:
-        adj.append(f"Weighting: {m['weighting']}")
-    if "smd_denominator" in m:
-        adj.append(f"Covariate balance was assessed by standardised mean differences "
-                   f"({m['smd_denominator'].removeprefix('balance: ')})")
-    if "balance" in m:
-        adj.append(m["balance"])
-    if "outcome_variance" in m and m.get("adjustment", "none") != "none":
-        adj.append(f"Outcome models on the adjusted cohort: {m['outcome_variance']}")
+        paras.append(("Endpoints", " ".join(_sentence(s) for s in ep)))
+    adj = _ps_sentences(result, spec, m)
     if adj:
         paras.append(("Propensity score adjustment", " ".join(_sentence(s) for s in adj)))
-
-    # statistical analysis
-    st = []
-    if "ci_transform" in m:
-        st.append("Survival was estimated with the Kaplan-Meier method "
-                  f"({m['ci_transform']})")
-    if "ties" in m:
-        st.append(f"Hazard ratios were estimated with Cox proportional hazards models "
-                  f"({m['ties']}) with Wald confidence intervals")
-    if "tests" in m:
-        st.append(f"Tests by analysis: {m['tests']}")
-    for k, v in m.items():
-        if k not in _KNOWN:
-            head, _, which = k.partition(":")
-            label = head.replace("_", " ").strip()
-            st.append(f"{label} ({which.strip()}): {v}" if which else f"{label}: {v}")
-    st.append("All p-values are two-sided")
-    paras.append(("Statistical analysis", " ".join(_sentence(s) for s in st)))
-
-    # software
+    paras.append(("Statistical analysis",
+                  " ".join(_sentence(s) for s in _stats(result, spec, m))))
     ver = package_versions(("numpy", "scipy", "pandas", "formulaic"))
     paras.append(("Software", _sentence(
-        f"Analyses were run with hccstudy {_version()} (Python "
-        f"{platform.python_version()}; numpy {ver['numpy']}, scipy {ver['scipy']}, pandas "
-        f"{ver['pandas']}, formulaic {ver['formulaic']}); survival estimates follow R's survival "
-        "package conventions")))
+        f"Analyses were performed with hccstudy {_version()} in Python "
+        f"{platform.python_version()} (numpy {ver['numpy']}, scipy {ver['scipy']}, pandas "
+        f"{ver['pandas']} and formulaic {ver['formulaic']}); survival estimates follow the "
+        "conventions of R's survival package")))
     return paras
 
 
