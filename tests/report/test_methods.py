@@ -94,7 +94,8 @@ def test_methods_seed_000_per_source_prose(seed000: Any) -> None:
     # reasons shared by the two sources are named once
     assert text.count("LCSGJ stage I-II") == 1 and text.count("Child-Pugh B or C") == 2
     assert "in KLCSG, 56 for Child-Pugh B or C and 48 for received RT" in text  # keep rule
-    assert "grouped by source_db = YCC into CCRT (n = 106) and non-CCRT (n = 751)" in text
+    assert ("Patients with source_db = YCC formed the CCRT group (n = 106) and the others the "
+            "non-CCRT group (n = 751); non-CCRT was the reference") in text
     assert "Time to os was measured from start_date in every group to death_date" in text
     assert "censored at last follow-up (last_followup_date)" in text
     for phrase in ("Firth-penalised logistic regression (penalty used because of separation)",

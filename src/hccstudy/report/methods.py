@@ -214,6 +214,15 @@ def _design(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
     sizes = [f"{g} (n = {_n(k)})" for g, k in result.n_by_group.items()]
     if groups is not None and groups.constant is not None:
         out.append(f"All patients formed one cohort ({groups.constant})")
+    elif (groups is not None and groups.expression is not None and groups.labels
+          and {"true", "false"} <= set(groups.labels)):
+        yes, no = groups.labels["true"], groups.labels["false"]
+        nb = result.n_by_group
+        out.append(f"Patients with {_expr(groups.expression)} formed the {yes} group"
+                   + (f" (n = {_n(nb[yes])})" if yes in nb else "")
+                   + f" and the others the {no} group"
+                   + (f" (n = {_n(nb[no])})" if no in nb else "")
+                   + f"; {groups.reference} was the reference")
     elif groups is not None and sizes:
         how = (f"by {groups.column}" if groups.column is not None
                else f"by {_expr(groups.expression or '')}")
