@@ -5,6 +5,11 @@ Rows are never sorted. Times are coded with a hash-based factorisation
 counts per (group, distinct time) cell come from :func:`numpy.bincount`. Risk
 sets are then cumulative sums over the distinct times, so the cost is
 O(n + G * m log m) for n rows, G groups and m distinct times.
+
+With many distinct times (continuous, untied times) that dense grid is mostly
+empty; :func:`sort_rows` then sorts the rows once by a packed integer key
+(group, time, event), and callers work on each group's own distinct times
+(:func:`dense_codes` chooses between the two).
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["CellCounts", "cell_counts", "encode_groups", "encode_times", "group_label"]
+__all__ = ["CellCounts", "SortedRows", "cell_counts", "dense_codes", "encode_groups",
+           "encode_times", "group_label", "sort_rows"]
 
 
 def group_label(value: object) -> str:
@@ -62,6 +68,12 @@ def encode_groups(values: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
     ([1, 0, 1], ('a', 'b'))
     """
     arr = values.to_numpy() if not isinstance(values.dtype, pd.CategoricalDtype) else None
+    if arr is not None and arr.dtype.kind == "f" and arr.size:
+        as_int = _integral(arr)
+        if as_int is not None:
+            small = _small_int_codes(as_int)
+            if small is not None:  # group_label(2.0) == "2"
+                return small[0], tuple(str(int(u)) for u in small[1])
     if arr is not None and arr.dtype.kind in "iub" and arr.size:
         small = _small_int_codes(arr.astype(np.int64, copy=False))
         if small is not None:
@@ -77,6 +89,16 @@ def encode_groups(values: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
     if len(set(labels)) != len(labels):  # e.g. 1 and "1": keep them apart
         labels = tuple(f"{u!r}" for u in np.asarray(uniques, dtype=object))
     return codes.astype(np.intp, copy=False), labels
+
+
+def _integral(arr: np.ndarray) -> np.ndarray | None:
+    """``arr`` as int64 when every value is a whole number of modest size, else None."""
+    if not (-(2.0**52) < arr.min() and arr.max() < 2.0**52):  # also NaN and infinities
+        return None
+    as_int = arr.astype(np.int64)
+    if not (as_int == arr).all():
+        return None
+    return as_int
 
 
 def _small_int_codes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -243,3 +265,146 @@ def cell_counts(
         n_risk = np.where(np.abs(n_risk) < 1e-9 * max(1.0, float(np.sum(w))), 0.0, n_risk)
     return CellCounts(times=times, n_risk=n_risk, n_event=n_event, n_exit=n_exit,
                       count=count), index, entry_pos
+
+
+# ----------------------------------------------------------------- sort-based (sparse) path
+#: Force the path of :func:`dense_codes` ("dense" or "sparse"); None chooses by the data.
+#: For tests only.
+FORCE_PATH: str | None = None
+
+
+def dense_codes(time: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``encode_times(time)`` when the dense (cell, distinct time) grid is the faster path.
+
+    The dense grid pays off when the times lie on a grid of 1/k (integer
+    counting codes them without hashing or sorting) and the grid has no more
+    cells than there are rows. Otherwise (many distinct times, e.g. untied
+    continuous times) this returns None and callers use the sort-based path
+    (:func:`sort_rows`), which works on each cell's own distinct times only.
+
+    Parameters
+    ----------
+    time : numpy.ndarray of float
+    n_cells : int
+        Number of groups (or stratum x group cells) of the grid.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray) or None
+
+    Examples
+    --------
+    >>> u, c = dense_codes(np.array([1.0, 2.0, 1.0, 2.0]), 2)
+    >>> u.tolist(), c.tolist()
+    ([1.0, 2.0], [0, 1, 0, 1])
+    >>> dense_codes(np.array([0.31, 1.7, 2.123456789]), 2) is None
+    True
+    """
+    if FORCE_PATH == "dense":
+        return encode_times(time)
+    if FORCE_PATH == "sparse" or not time.size:
+        return None
+    grid = _grid_codes(time)
+    if grid is not None and n_cells * grid[0].size <= max(time.size, 1024):
+        return grid
+    return None
+
+
+def _bit_length(x: int) -> int:
+    return int(x).bit_length()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SortedRows:
+    """Rows sorted by one packed int64 key per row (see :func:`sort_rows`).
+
+    ``key`` is sorted. With ``group_major`` a key is
+    ``group << (time_bits + 1) | tkey << 1 | event``, otherwise
+    ``tkey << (group_bits + 1) | group << 1 | event``; ``tkey`` is an
+    order-preserving integer code of the time (equal codes exactly for equal
+    times) that :meth:`times` turns back into the times.
+    """
+
+    key: np.ndarray
+    group_major: bool
+    time_bits: int
+    group_bits: int
+    _base: int
+    _zero: bool
+    _uniques: np.ndarray | None
+
+    def times(self, tkey: np.ndarray) -> np.ndarray:
+        """The times of the time codes ``tkey`` (which this overwrites)."""
+        if self._uniques is not None:
+            return self._uniques[tkey]
+        zero = (tkey == 0) if self._zero else None  # code 0 is the time 0
+        bits = np.add(tkey, self._base, out=tkey)
+        if zero is not None:
+            bits[zero] = 0
+        return bits.view(np.float64)
+
+
+def sort_rows(group: np.ndarray, n_groups: int, time: np.ndarray, event: np.ndarray, *,
+              group_major: bool) -> SortedRows:
+    """Sort rows by (group, time, event) or (time, group, event) with one packed int64 key.
+
+    The time code is the bit pattern of the (non-negative) double minus the
+    smallest one, which orders exactly as the times and identifies them
+    without loss; a single :func:`numpy.sort` of the packed keys (no argsort,
+    no hashing) then groups the rows. When the bit patterns span too wide a
+    range to pack with the group and event, the ranks of the distinct times
+    (:func:`encode_times`) are packed instead.
+
+    Parameters
+    ----------
+    group : numpy.ndarray of int
+        Group code of each row, 0..n_groups-1.
+    n_groups : int
+    time : numpy.ndarray of float
+        Finite times >= 0.
+    event : numpy.ndarray
+        0/1 event indicator.
+    group_major : bool
+        Sort by group first (each group's rows contiguous) or by time first.
+
+    Returns
+    -------
+    SortedRows
+
+    Examples
+    --------
+    >>> r = sort_rows(np.array([1, 0, 1]), 2, np.array([2.0, 3.0, 0.5]), np.array([1.0, 0.0, 1.0]),
+    ...               group_major=True)
+    >>> k = r.key >> 1
+    >>> (k >> r.time_bits).tolist(), r.times(k & ((1 << r.time_bits) - 1)).tolist()
+    ([0, 1, 1], [3.0, 0.5, 2.0])
+    """
+    group_bits = _bit_length(max(n_groups - 1, 0))
+    bits = time.view(np.int64)
+    lo = int(bits.min())
+    if lo < 0:  # -0.0, the only negative bit pattern of a time >= 0: make it 0.0
+        bits = (time + 0.0).view(np.int64)
+        lo = int(bits.min())
+    hi = int(bits.max())
+    zero = lo == 0 and hi > 0
+    if zero:  # keep 0 as code 0, positive times from code 1
+        lo = int(np.where(bits > 0, bits, hi).min()) - 1
+    uniques: np.ndarray | None = None
+    time_bits = _bit_length(hi - lo)
+    if time_bits + group_bits + 1 > 63:
+        uniques, codes = encode_times(time)
+        key = codes.astype(np.int64)
+        time_bits = _bit_length(max(uniques.size - 1, 0))
+        lo = 0
+        zero = False
+    else:
+        key = np.subtract(bits, lo)
+        if zero:
+            np.maximum(key, 0, out=key)
+    key <<= 1 if group_major else group_bits + 1
+    key |= event > 0
+    if group_bits:
+        key |= np.left_shift(group, time_bits + 1 if group_major else 1, dtype=np.int64)
+    key.sort()
+    return SortedRows(key=key, group_major=group_major, time_bits=time_bits,
+                      group_bits=group_bits, _base=lo, _zero=zero, _uniques=uniques)

@@ -36,7 +36,13 @@ import numpy as np
 import pandas as pd
 
 from hccstudy._input import Missing, survival_input
-from hccstudy.analyse._counting import cell_counts, encode_groups, encode_times
+from hccstudy.analyse._counting import (
+    cell_counts,
+    dense_codes,
+    encode_groups,
+    encode_times,
+    sort_rows,
+)
 from hccstudy.errors import InputError
 
 __all__ = ["KaplanMeierResult", "kaplan_meier"]
@@ -57,9 +63,14 @@ def _confint(surv: np.ndarray, se_log: np.ndarray, conf_type: ConfType,
     z = _z(conf_level)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "log":
-            ok = surv > 0
-            lower = np.where(ok, surv * np.exp(-z * se_log), np.nan)
-            upper = np.where(ok, np.minimum(surv * np.exp(z * se_log), 1.0), np.nan)
+            factor = np.exp(z * se_log)  # one exp: S exp(-z se) = S / exp(z se)
+            lower = np.divide(surv, factor)
+            upper = np.multiply(surv, factor, out=factor)
+            np.minimum(upper, 1.0, out=upper)
+            bad = ~(surv > 0)
+            if bad.any():
+                lower[bad] = np.nan
+                upper[bad] = np.nan
         elif conf_type == "log-log":
             ok = (surv > 0) & (surv < 1)
             ls = np.where(ok, np.log(surv), -1.0)
@@ -135,16 +146,18 @@ def _ij_variance(surv: np.ndarray, h: np.ndarray, g: np.ndarray, n_event: np.nda
 
 def _minmin(y: np.ndarray, x: np.ndarray) -> float:
     """``minmin`` of ``survival:::survmean``: first x where y < 0.5 (midpoint rule at 0.5)."""
-    keep = ~np.isnan(y) & (y < 0.5 + _TOL)
-    if not keep.any():
+    keep = y < 0.5 + _TOL  # False where y is NaN
+    first = int(np.argmax(keep))
+    if not keep[first]:
         return float("nan")
-    xk = x[keep]
-    yk = y[keep]
-    if abs(yk[0] - 0.5) < _TOL:
-        lower = np.flatnonzero(yk < yk[0])
-        if lower.size:
-            return float((xk[0] + xk[lower[0]]) / 2.0)
-    return float(xk[0])
+    y0 = y[first]
+    if abs(y0 - 0.5) < _TOL:
+        # the next point below y0 (it is below 0.5 + tol too, so it is kept)
+        lower = y[first + 1:] < y0
+        j = int(np.argmax(lower)) if lower.size else 0
+        if lower.size and lower[j]:
+            return float((x[first] + x[first + 1 + j]) / 2.0)
+    return float(x[first])
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -234,8 +247,10 @@ class KaplanMeierResult:
         return slice(int(self._offsets[i]), int(self._offsets[i + 1]))
 
     def _group_column(self) -> np.ndarray:
-        sizes = np.diff(self._offsets)
-        return np.repeat(np.asarray(self.groups, dtype=object), sizes)
+        out = np.empty(self._time.size, dtype=object)
+        for i, label in enumerate(self.groups):  # slice fills: faster than np.repeat
+            out[self._rows(i)] = label
+        return out
 
     # ------------------------------------------------------------------ tables
     def table(self) -> pd.DataFrame:
@@ -581,6 +596,106 @@ def _km_block(gcode: np.ndarray, ng: int, time: np.ndarray, event: np.ndarray,
     }
 
 
+def _km_sorted(gcode: np.ndarray, ng: int, time: np.ndarray, event: np.ndarray
+               ) -> dict[str, np.ndarray | None]:
+    """Kaplan-Meier rows as :func:`_km_block` (unweighted, no entry), sort-based.
+
+    The rows are sorted once by (group, time, event) (:func:`sort_rows`); each
+    distinct (group, time) pair is one table row, its number at risk the rows of
+    the group from it on. Only the group's own times are visited, so the cost
+    is O(n log n) whatever the number of distinct times, with the same
+    arithmetic per row as the dense grid (the empty cells of the grid multiply
+    the survival by exactly 1 and add exactly 0 to the Greenwood sum).
+    """
+    rows = sort_rows(gcode, ng, time, event, group_major=True)
+    key = rows.key
+    n = key.size
+    tb = rows.time_bits
+    cell = key >> 1  # (group, time) of each row
+    # rows and table rows of each group
+    row_bound = np.searchsorted(cell, np.arange(ng + 1, dtype=np.int64) << tb)
+    new = cell[1:] != cell[:-1]
+    n_event: np.ndarray
+    n_risk: np.ndarray
+    if new.all():  # no ties: one table row per data row
+        ckey = cell
+        n_event = np.bitwise_and(key, 1, out=key).astype(float)
+        n_censor = np.subtract(1.0, n_event)
+        cell_bound = row_bound
+        n_risk = np.empty(n)
+        for k in range(ng):  # the group's rows from this one on
+            lo, hi = int(row_bound[k]), int(row_bound[k + 1])
+            n_risk[lo:hi] = np.arange(hi - lo, 0, -1, dtype=float)
+    else:
+        brk = np.flatnonzero(new)
+        brk += 1
+        starts = np.empty(brk.size + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = brk
+        cum = np.empty(n + 1, dtype=np.int64)
+        cum[0] = 0
+        np.cumsum(key & 1, out=cum[1:])
+        brk_cum = cum[brk]
+        n_event = np.empty(starts.size)
+        np.subtract(brk_cum, cum[starts[:-1]], out=n_event[:-1])
+        n_event[-1] = cum[n] - cum[starts[-1]]
+        n_censor = np.diff(starts, append=n) - n_event
+        ckey = cell[starts]
+        cell_bound = np.searchsorted(starts, row_bound)
+        n_risk = np.empty(starts.size)
+        for k in range(ng):  # the group's rows from this time on
+            s = slice(int(cell_bound[k]), int(cell_bound[k + 1]))
+            np.subtract(row_bound[k + 1], starts[s], out=n_risk[s])
+    del new
+    times = rows.times(np.bitwise_and(ckey, (1 << tb) - 1, out=ckey))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = n_event / n_risk  # n_risk >= 1 on every row; 0 where no event
+        var = n_risk - n_event
+        np.divide(1.0, var, out=var)  # 1 / (n - d): inf once everyone at risk died
+        var *= h  # Greenwood terms d / (n (n - d)) as _greenwood: 0 where no event
+    surv = np.subtract(1.0, h, out=h)
+    for k in range(ng):
+        s = slice(int(cell_bound[k]), int(cell_bound[k + 1]))
+        np.cumprod(surv[s], out=surv[s])
+        np.cumsum(var[s], out=var[s])
+    return {
+        "time": times,
+        "n_risk": n_risk,
+        "n_event": n_event,
+        "n_censor": n_censor,
+        "survival": surv,
+        "var": var,
+        "w2_event": None,
+        "w2_censor": None,
+        "sizes": np.diff(cell_bound),
+        "events": np.add.reduceat(n_event, cell_bound[:-1]),
+        "n_rows": np.diff(row_bound),
+    }
+
+
+def _km_dense(gcode: np.ndarray, ng: int, time: np.ndarray, event: np.ndarray,
+              w: np.ndarray | None, entry: np.ndarray | None, robust: bool,
+              encoded: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray | None]:
+    """Kaplan-Meier rows on the dense (group, distinct time) grid, or group by group."""
+    if ng * encoded[0].size <= _MAX_GRID:
+        return _km_block(gcode, ng, time, event, w, entry, robust, encoded)
+    # many groups and many distinct times: one group at a time, each on its own
+    # grid, so memory stays O(n)
+    parts = []
+    for k in range(ng):
+        sel = gcode == k
+        parts.append(_km_block(
+            np.zeros(int(sel.sum()), dtype=np.intp), 1, time[sel], event[sel],
+            None if w is None else w[sel], None if entry is None else entry[sel],
+            robust, None))
+    block = {key: (np.concatenate([b[key] for b in parts]) if parts[0][key] is not None
+                   else None)
+             for key in parts[0] if key not in ("sizes", "events")}
+    block["sizes"] = np.concatenate([b["sizes"] for b in parts])
+    block["events"] = np.concatenate([b["events"] for b in parts])
+    return block
+
+
 def _check_options(conf_type: str, conf_level: float) -> None:
     if conf_type not in ("log", "log-log", "plain"):
         raise InputError(f"conf_type must be 'log', 'log-log' or 'plain', not {conf_type!r}",
@@ -665,25 +780,14 @@ def kaplan_meier(
     ng = len(labels)
     w = inp.weights
     robust = w is not None and bool(np.any(w != np.floor(w)))
-    times, tcodes = encode_times(inp.time)
-    if ng * times.size <= _MAX_GRID:
-        block = _km_block(gcode, ng, inp.time, inp.event, w, inp.entry, robust,
-                          (times, tcodes))
+    plain = w is None and inp.entry is None
+    encoded = dense_codes(inp.time, ng) if plain else None
+    if plain and encoded is None:
+        # many distinct times: sort-based, each group on its own distinct times
+        block = _km_sorted(gcode, ng, inp.time, inp.event)
     else:
-        # many groups and many distinct times: one group at a time, each on its own
-        # grid, so memory stays O(n)
-        parts = []
-        for k in range(ng):
-            sel = gcode == k
-            parts.append(_km_block(
-                np.zeros(int(sel.sum()), dtype=np.intp), 1, inp.time[sel], inp.event[sel],
-                None if w is None else w[sel], None if inp.entry is None else inp.entry[sel],
-                robust, None))
-        block = {key: (np.concatenate([b[key] for b in parts])
-                       if parts[0][key] is not None else None)
-                 for key in parts[0] if key not in ("sizes", "events")}
-        block["sizes"] = np.concatenate([b["sizes"] for b in parts])
-        block["events"] = np.concatenate([b["events"] for b in parts])
+        block = _km_dense(gcode, ng, inp.time, inp.event, w, inp.entry, robust,
+                          encode_times(inp.time) if encoded is None else encoded)
     sizes = block["sizes"]
     assert sizes is not None
     offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.intp)
@@ -697,11 +801,16 @@ def kaplan_meier(
         variance = "infinitesimal jackknife"
     else:
         # Greenwood: the variance of log S is infinite once S = 0; R reports NA
-        se_log = np.where(surv_rows > 0, np.sqrt(var_rows), np.nan)
+        se_log = np.sqrt(var_rows, out=var_rows)  # the variances are not kept
+        dead = ~(surv_rows > 0)
+        if dead.any():
+            se_log[dead] = np.nan
         std_err = se_log * surv_rows
         variance = "greenwood"
     lower, upper = _confint(surv_rows, se_log, conf_type, float(conf_level))
-    n_rows = np.bincount(gcode, minlength=ng) if ng > 1 else np.array([gcode.size])
+    n_rows = block.get("n_rows")
+    if n_rows is None:
+        n_rows = np.bincount(gcode, minlength=ng) if ng > 1 else np.array([gcode.size])
     events = block["events"]
     assert events is not None
     method = (

@@ -32,7 +32,14 @@ import pandas as pd
 
 from hccstudy._input import Missing, survival_input
 from hccstudy._repr import HtmlReprMixin
-from hccstudy.analyse._counting import cell_counts, encode_groups, encode_times, group_label
+from hccstudy.analyse._counting import (
+    cell_counts,
+    dense_codes,
+    encode_groups,
+    encode_times,
+    group_label,
+    sort_rows,
+)
 from hccstudy.errors import InputError
 
 __all__ = [
@@ -47,6 +54,7 @@ __all__ = [
 
 Adjust = Literal["holm", "bonferroni", "BH", "none"]
 _MAX_GRID = 20_000_000  # cells of the dense (stratum, group, distinct time) grid
+_CHUNK = 32_768  # event times per block of the sort-based scores
 
 
 def _chi2_sf(x: float, df: int) -> float:
@@ -99,6 +107,146 @@ def _scores_from_cells(n_risk: np.ndarray, n_event: np.ndarray, rho: float
     return observed, expected, var
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _EventTimes:
+    """Counts at the distinct event times only (sort-based path, one stratum).
+
+    ``n_risk`` is (groups, event times); ``big_n`` and ``big_d`` the pooled
+    number at risk and events at each event time (every ``big_d`` >= 1);
+    ``events`` the events per group. The times without events add nothing to
+    O, E or V, so they are left out.
+    """
+
+    n_risk: np.ndarray
+    big_n: np.ndarray
+    big_d: np.ndarray
+    events: np.ndarray
+    _group: np.ndarray  # group of each event row
+    _time_index: np.ndarray | None  # event-time index of each event row (None: 0, 1, ...)
+
+    def n_event(self) -> np.ndarray:
+        """Events per (group, event time)."""
+        ng, m = self.n_risk.shape
+        index = np.arange(m) if self._time_index is None else self._time_index
+        return np.bincount(self._group * m + index,
+                           minlength=ng * m).astype(float).reshape(ng, m)
+
+    def grids(self) -> tuple[np.ndarray, np.ndarray]:
+        """(1, groups, event times) grids for :func:`_scores_from_cells`."""
+        return self.n_risk[None], self.n_event()[None]
+
+
+def _bit_length(x: int) -> int:
+    return int(x).bit_length()
+
+
+def _event_times(gcode: np.ndarray, ng: int, time: np.ndarray, event: np.ndarray,
+                 sizes: np.ndarray) -> _EventTimes:
+    """Numbers at risk per group at each distinct event time, from one sort of the rows.
+
+    The rows are sorted by (time, group, event) (:func:`sort_rows`); the number
+    of a group's rows at risk at time t is the group's size (``sizes``) minus
+    its rows sorted before t, a running count per group.
+    """
+    rows = sort_rows(gcode, ng, time, event, group_major=False)
+    key = rows.key
+    n = key.size
+    gb = rows.group_bits
+    buf = key >> (gb + 1)  # time code of each row
+    new = buf[1:] != buf[:-1]
+    # event rows, in time order (nonzero() is much faster on booleans than on int64)
+    ev_rows = np.flatnonzero(np.bitwise_and(key, 1, out=buf) != 0)
+    time_index: np.ndarray | None = None
+    if new.all():  # no ties: each event row is an event time of its own
+        first = ev_rows
+        big_d = np.ones(first.size)
+    else:
+        starts = np.flatnonzero(np.concatenate(([True], new)))
+        tid = np.cumsum(np.concatenate(([False], new)))  # time index of each row
+        d = np.bincount(tid[ev_rows], minlength=starts.size)
+        has = d > 0
+        first = starts[has]
+        big_d = d[has].astype(float)
+        time_index = (np.cumsum(has) - 1)[tid[ev_rows]]
+    del new
+    m = first.size
+    big_n = np.subtract(n, first, out=np.empty(m))
+    n_risk = np.empty((ng, m))
+    if gb:
+        np.right_shift(key, 1, out=buf)
+        np.bitwise_and(buf, (1 << gb) - 1, out=buf)
+        group = buf.astype(np.int8) if gb < 8 else buf
+    else:
+        group = np.zeros(n, dtype=np.int8)
+    if ng > 1:
+        # rows of each group sorted before each event time: running counts, several
+        # groups at once, each in its own bit field of one int64 running sum
+        width = _bit_length(n)
+        per = max(63 // width, 1)
+        mask = (1 << width) - 1
+        before = np.empty(n + 1, dtype=np.int64)
+        before[0] = 0
+        for k0 in range(0, ng - 1, per):
+            k1 = min(k0 + per, ng - 1)
+            lut = np.zeros(ng, dtype=np.int64)
+            lut[k0:k1] = np.left_shift(1, width * np.arange(k1 - k0, dtype=np.int64))
+            np.cumsum(lut[group], out=before[1:])
+            packed = before[first]
+            for k in range(k0, k1):
+                np.subtract(sizes[k], (packed >> (width * (k - k0))) & mask, out=n_risk[k])
+        np.subtract(big_n, n_risk[:-1].sum(axis=0), out=n_risk[-1])
+    else:
+        n_risk[0] = big_n
+    ev_group = group[ev_rows].astype(np.intp)
+    events = np.bincount(ev_group, minlength=ng).astype(float)
+    return _EventTimes(n_risk=n_risk, big_n=big_n, big_d=big_d, events=events,
+                       _group=ev_group, _time_index=time_index)
+
+
+def _scores_event_times(block: _EventTimes, rho: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """O, E, V as :func:`_scores_from_cells`, on event times only (no empty columns).
+
+    With r the numbers at risk (groups x times), n and d the pooled numbers at
+    risk and events, w the G-rho weights and a = w^2 d (n - d) / (n - 1):
+    E = r (w d / n), V = diag(r (a / n)) - r diag(a / n^2) r'.
+    """
+    big_n, big_d = block.big_n, block.big_d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if rho != 0:
+            km = np.cumprod(1.0 - big_d / big_n)
+            km_left = np.concatenate(([1.0], km[:-1]))
+            wt = km_left ** rho
+            observed = block.n_event() @ wt
+            wd = wt * big_d
+            a = wt * wt * big_d
+        else:
+            observed = block.events.copy()
+            wd = big_d
+            a = big_d.copy()
+        a *= big_n - big_d
+        a /= big_n - 1.0
+        a[big_n <= 1] = 0.0
+    xe = wd / big_n
+    a /= big_n
+    xd = a.copy()
+    a /= big_n
+    r = block.n_risk
+    ng, m = r.shape
+    expected = np.zeros(ng)
+    diag = np.zeros(ng)
+    cross = np.zeros((ng, ng))
+    for c0 in range(0, m, _CHUNK):  # column blocks that stay in the cache
+        rc = r[:, c0:c0 + _CHUNK]
+        expected += rc @ xe[c0:c0 + _CHUNK]
+        diag += rc @ xd[c0:c0 + _CHUNK]
+        cross += (rc * a[c0:c0 + _CHUNK]) @ rc.T
+    return observed, expected, np.diag(diag) - cross
+
+
+_Block = tuple[np.ndarray, np.ndarray] | _EventTimes
+
+
 def _chisq(observed: np.ndarray, expected: np.ndarray, var: np.ndarray) -> tuple[float, int]:
     keep = expected > 0
     df = int(keep.sum()) - 1
@@ -117,29 +265,36 @@ def _chisq(observed: np.ndarray, expected: np.ndarray, var: np.ndarray) -> tuple
 
 def _prepare(data: pd.DataFrame, time: str, event: str, by: str, strata: str | None,
              missing: Missing, rho: float
-             ) -> tuple[tuple[str, ...], list[tuple[np.ndarray, np.ndarray]], np.ndarray, int]:
+             ) -> tuple[tuple[str, ...], list[_Block], np.ndarray, int]:
     if not isinstance(rho, float | int) or not np.isfinite(rho) or rho < 0:
         raise InputError(f"rho must be a number >= 0, not {rho!r}", rule="rho >= 0")
     cols = [by] if strata is None else [by, strata]
     inp = survival_input(data, time, event, columns=cols, missing=missing)
     gcode, labels = encode_groups(inp.frame[by])
     ng = len(labels)
-    times, tcodes = encode_times(inp.time)
-    m = times.size
+    n_rows = np.bincount(gcode, minlength=ng)
     if strata is None:
         scode = None
         ns = 1
     else:
         scode, slabels = encode_groups(inp.frame[strata])
         ns = len(slabels)
-    n_rows = np.bincount(gcode, minlength=ng)
     if scode is None:
-        counts, _, _ = cell_counts(gcode, ng, inp.time, inp.event, encoded=(times, tcodes))
+        encoded = dense_codes(inp.time, ng)
+        if encoded is None and ng * inp.time.size <= _MAX_GRID:
+            # many distinct times: sort-based, on the event times only
+            blocks: list[_Block] = [_event_times(gcode, ng, inp.time, inp.event, n_rows)]
+            return labels, blocks, n_rows, inp.n_dropped
+        counts, _, _ = cell_counts(gcode, ng, inp.time, inp.event,
+                                   encoded=encode_times(inp.time) if encoded is None else encoded)
         return labels, [(counts.n_risk[None], counts.n_event[None])], n_rows, inp.n_dropped
+    times, tcodes = encode_times(inp.time)
+    m = times.size
     if ns * ng * m <= _MAX_GRID:
         counts, _, _ = cell_counts(scode * ng + gcode, ns * ng, inp.time, inp.event,
                                    encoded=(times, tcodes))
-        blocks = [(counts.n_risk.reshape(ns, ng, m), counts.n_event.reshape(ns, ng, m))]
+        blocks = [(counts.n_risk.reshape(ns, ng, m),
+                   counts.n_event.reshape(ns, ng, m))]
     else:
         # many strata and many distinct times: one stratum at a time, each on its own
         # grid of times, so memory stays O(n); the scores add up over strata
@@ -151,11 +306,20 @@ def _prepare(data: pd.DataFrame, time: str, event: str, by: str, strata: str | N
     return labels, blocks, n_rows, inp.n_dropped
 
 
-def _scores(blocks: list[tuple[np.ndarray, np.ndarray]], rho: float,
+def _scores(blocks: list[_Block], rho: float,
             sel: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """O, E and Var(O - E) summed over blocks of strata (optionally a subset of groups)."""
     total: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    for n_risk, n_event in blocks:
+    for block in blocks:
+        if isinstance(block, _EventTimes):
+            if sel is None:
+                part = _scores_event_times(block, rho)
+                total = part if total is None else (total[0] + part[0], total[1] + part[1],
+                                                    total[2] + part[2])
+                continue
+            n_risk, n_event = block.grids()
+        else:
+            n_risk, n_event = block
         if sel is not None:
             n_risk, n_event = n_risk[:, sel, :], n_event[:, sel, :]
         part = _scores_from_cells(n_risk, n_event, rho)
