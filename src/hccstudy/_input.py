@@ -65,6 +65,19 @@ def _numeric(col: pd.Series, name: str, role: str) -> np.ndarray:
     return converted.to_numpy(dtype=float)
 
 
+def _any_missing(frame: pd.DataFrame) -> bool:
+    """Whether any cell is missing, column by column (cheaper than ``frame.isna()`` on
+    small frames: no intermediate frame)."""
+    for _name, col in frame.items():
+        v = col.to_numpy()
+        if v.dtype.kind == "f":
+            if np.isnan(v).any():
+                return True
+        elif v.dtype.kind not in "iub" and pd.isna(v).any():
+            return True
+    return False
+
+
 def select_rows(data: pd.DataFrame, used: Sequence[str], missing: Missing = "raise"
                 ) -> tuple[pd.DataFrame, int]:
     """The ``used`` columns of ``data`` (a new frame), applying the missing-value rule.
@@ -79,8 +92,8 @@ def select_rows(data: pd.DataFrame, used: Sequence[str], missing: Missing = "rai
     used = list(dict.fromkeys(used))
     _require_columns(data, used)
     frame = data.loc[:, used]  # a new frame (column selection copies); the caller's is untouched
-    na = frame.isna()
-    if na.to_numpy().any():
+    if _any_missing(frame):
+        na = frame.isna()
         if missing == "raise":
             counts = na.sum()
             worst = counts[counts > 0]

@@ -100,13 +100,17 @@ def _plain_terms(data: pd.DataFrame, formula: str) -> tuple[str, ...] | None:
     """Column names when the formula is 'a + b + `c.d`' over numeric columns, else None."""
     parts = [t.strip() for t in formula.split("+")]
     names = []
+    dtypes = dict(zip(data.columns, data.dtypes, strict=True)) if data.columns.is_unique \
+        else None
+    if dtypes is None:
+        return None
     for t in parts:
         if t.startswith("`") and t.endswith("`") and len(t) > 2:
             t = t[1:-1]
-        if not t or t not in data.columns:
+        if not t or t not in dtypes:
             return None
-        col = data[t]
-        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+        dt = dtypes[t]
+        if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)):
             return None
         names.append(t)
     if len(set(names)) != len(names):
@@ -118,12 +122,10 @@ def build_design(data: pd.DataFrame, formula: str) -> Design:
     """Model matrix without intercept; raises InputError for constant columns."""
     plain = _plain_terms(data, formula)
     if plain is not None:
-        # one conversion of the columns (C or F order, whichever the frame's blocks give)
-        x = data.loc[:, list(plain)].to_numpy(dtype=float)
-        if x.shape != (len(data), len(plain)):  # pragma: no cover - duplicate column names
-            x = np.empty((len(data), len(plain)), order="F")
-            for j, c in enumerate(plain):
-                x[:, j] = data[c].to_numpy(dtype=float)
+        # column by column into a Fortran-ordered matrix (no intermediate frame)
+        x = np.empty((len(data), len(plain)), order="F")
+        for j, c in enumerate(plain):
+            x[:, j] = data[c].to_numpy(dtype=float)
         _check_constant(x, plain)
         return Design(x=x, columns=plain, term_columns={c: (j,) for j, c in enumerate(plain)},
                       spec=PlainSpec(plain))
