@@ -36,6 +36,38 @@ def test_fisher_larger_tables_exact(key, ref_json):
     assert p == pytest.approx(r["p"], abs=TOL)
 
 
+@pytest.mark.parametrize("key", ["fisher_2x5_n857", "fisher_2x6_n857", "fisher_2x6_uneven"])
+def test_fisher_2xc_tables_of_table1_size_are_exact_as_r(key, ref_json):
+    # R: fisher.test(table)$p.value (FEXACT, default workspace); the 2 x c network
+    # algorithm with path bounds, within the default work limit; relative tol 1e-10
+    r = ref_json("table1_fisher_large")[key]
+    t = np.array(r["table"])
+    for table in (t, t.T, t[:, ::-1]):  # orientation and column order do not matter
+        p, how = fisher_exact_rxc(table)
+        assert how == "exact"
+        assert p == pytest.approx(r["p"], rel=1e-10, abs=1e-300)
+
+
+def test_fisher_2xc_equals_the_general_enumeration(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bounded 2 x c path against the general r x c enumeration on random tables
+    from hccstudy.analyse import table1 as t1
+
+    rng = np.random.default_rng(11)
+    tables = []
+    while len(tables) < 150:
+        c = int(rng.integers(3, 7))
+        x = rng.multinomial(int(rng.integers(6, 90)), rng.dirichlet(np.ones(2 * c))).reshape(2, c)
+        x = x[:, x.sum(axis=0) > 0]
+        if x.shape[1] >= 3 and (x.sum(axis=1) > 0).all():
+            tables.append(x)
+    fast = [t1.fisher_exact_rxc(x, max_work=10**9) for x in tables]
+    monkeypatch.setattr(t1, "_fisher_2xc", lambda x, max_work: None)
+    general = [t1.fisher_exact_rxc(x, max_work=10**9) for x in tables]
+    for (pf, hf), (pg, hg) in zip(fast, general, strict=True):
+        assert hf == hg == "exact"
+        assert pf == pytest.approx(pg, rel=1e-9, abs=1e-300)
+
+
 def test_fisher_monte_carlo_fallback(ref_json):
     # the 3 x 3 table with n = 225 exceeds the default work limit: seeded Monte Carlo,
     # within 4 Monte Carlo SEs of R's exact p

@@ -206,11 +206,18 @@ write_json_ref(wt_tests, "table1_tests")
 # Monte Carlo fallback check
 tab_2x5 <- matrix(c(40, 35, 30, 28, 20, 25, 12, 10, 5, 7), nrow = 2)
 tab_3x4 <- matrix(c(10, 8, 5, 5, 6, 5, 3, 4, 5, 2, 1, 5), nrow = 3)
+tab_2x5_n857 <- matrix(c(83, 0, 6, 13, 4, 487, 25, 76, 77, 86), nrow = 2, byrow = TRUE)
+tab_2x6_n857 <- matrix(c(106, 0, 0, 0, 0, 0, 0, 513, 105, 7, 116, 10), nrow = 2, byrow = TRUE)
+tab_2x6_uneven <- matrix(c(30, 22, 9, 4, 2, 1, 180, 160, 70, 31, 12, 9), nrow = 2, byrow = TRUE)
 write_json_ref(list(
   fisher_2x5 = list(table = tab_2x5, p = fisher.test(tab_2x5)$p.value),
   fisher_3x4 = list(table = tab_3x4, p = fisher.test(tab_3x4)$p.value),
   fisher_3x3_big = list(table = tab_big,
-                        p = fisher.test(tab_big, workspace = 2e7)$p.value)
+                        p = fisher.test(tab_big, workspace = 2e7)$p.value),
+  # 2 x c tables of Table 1 size (n = 857, as in seed study 000): exact in R's FEXACT
+  fisher_2x5_n857 = list(table = tab_2x5_n857, p = fisher.test(tab_2x5_n857)$p.value),
+  fisher_2x6_n857 = list(table = tab_2x6_n857, p = fisher.test(tab_2x6_n857)$p.value),
+  fisher_2x6_uneven = list(table = tab_2x6_uneven, p = fisher.test(tab_2x6_uneven)$p.value)
 ), "table1_fisher_large")
 
 # Table 1 of the simulated cohort by treatment (base R tests and summaries)
