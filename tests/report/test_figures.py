@@ -481,3 +481,34 @@ def test_figures_import_no_statistics_module() -> None:
     sample = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
                        "    from hccstudy.analyse.km import X\nimport scipy\n")
     assert _runtime_imports(sample) == ["typing", "scipy"]
+
+
+def test_pdf_font_subsets_same_bytes_fresh_from_disk_cache_or_without(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the PDF embeds one font subset per font (fixed glyph set): made now, read from the
+    # on-disk cache, or with the cache off, the file is the same bytes
+    from hccstudy.report.figures import _common
+
+    def draw() -> Figure:
+        fig = _common.new_figure(3, 2)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [1, 0], label="Survival \u2264 0.5 (HR \u2212 1)")
+        ax.set_title("Overall survival", fontweight="bold")
+        ax.legend()
+        return _common.freeze_layout(fig)
+
+    def pdf_bytes(name: str) -> bytes:
+        _common._SUBSETS.clear()  # a new process: nothing in memory
+        (path,) = _common.save_figure(draw(), tmp_path / name, formats=("pdf",))
+        return path.read_bytes()
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HCCSTUDY_CACHE_DIR", str(cache))
+    fresh = pdf_bytes("fresh")
+    stored = sorted(p.suffix for p in (cache / "pdf-font-subsets").iterdir())
+    assert stored and set(stored) == {".json", ".ttf"}
+    assert pdf_bytes("from_disk") == fresh
+    monkeypatch.setenv("HCCSTUDY_CACHE_DIR", "off")
+    assert _common._cache_dir() is None
+    assert pdf_bytes("no_cache") == fresh
+    assert b"/FontFile2" in fresh  # TrueType (Type 42) embedded, never Type 3

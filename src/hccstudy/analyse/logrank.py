@@ -215,7 +215,7 @@ def _scores_event_times(block: _EventTimes, rho: float
     with np.errstate(divide="ignore", invalid="ignore"):
         if rho != 0:
             km = np.cumprod(1.0 - big_d / big_n)
-            km_left = np.concatenate(([1.0], km[:-1]))
+            km_left = np.concatenate(([1.0], km))[:-1]  # also with no event times
             wt = km_left ** rho
             observed = block.n_event() @ wt
             wd = wt * big_d

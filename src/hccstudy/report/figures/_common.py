@@ -256,16 +256,92 @@ PDF_SUBSET_CHARS = ("".join(map(chr, range(0x20, 0x7F))) + "".join(map(chr, rang
                     "\ufb00\ufb01\ufb02\ufb03\ufb04")  # ligatures: matplotlib shapes text
 
 _SUBSET_LOCK = threading.RLock()
-_SUBSETS: OrderedDict[tuple[Any, ...], tuple[Any, Any, bytes | None]] = OrderedDict()
+# key -> (closer of matplotlib's subset context or None, SubsetResults, font file bytes)
+_SUBSETS: OrderedDict[tuple[Any, ...], tuple[Any, Any, bytes]] = OrderedDict()
 _SUBSETS_MAX = 16
+_DISK_FORMAT = "1"
 
 
-def _cached_glyphs_subset(original: Callable[..., Any]) -> Callable[..., Any]:
+def _cache_dir() -> Path | None:
+    """Folder of the on-disk PDF font subsets: ``$HCCSTUDY_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/hccstudy`` or ``~/.cache/hccstudy``; None (no disk cache) when
+    ``HCCSTUDY_CACHE_DIR=off``."""
+    import os
+
+    root = os.environ.get("HCCSTUDY_CACHE_DIR")
+    if root == "off":
+        return None
+    if root:
+        base = Path(root)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg) if xdg else Path.home() / ".cache") / "hccstudy"
+    return base / "pdf-font-subsets"
+
+
+_FONT_HASHES: dict[str, str] = {}
+
+
+def _disk_key(fontfile: Any, face: int, glyphs: frozenset[int]) -> str:
+    import hashlib
+
+    import fontTools
+    import matplotlib
+
+    path = str(fontfile)
+    if path not in _FONT_HASHES:
+        _FONT_HASHES[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    text = "|".join([_DISK_FORMAT, _FONT_HASHES[path], str(face), matplotlib.__version__,
+                     fontTools.version, ",".join(map(str, sorted(glyphs)))])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _disk_load(key: str) -> tuple[bytes, dict[int, int]] | None:
+    import json
+
+    d = _cache_dir()
+    if d is None:
+        return None
+    try:
+        data = (d / f"{key}.ttf").read_bytes()
+        gmap = json.loads((d / f"{key}.json").read_text(encoding="utf-8"))
+        return data, {int(k): int(v) for k, v in gmap.items()}
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _disk_store(key: str, data: bytes, gmap: dict[int, int]) -> None:
+    import json
+    import os
+    import tempfile
+
+    d = _cache_dir()
+    if d is None:
+        return
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        for suffix, payload in ((".ttf", data), (".json", json.dumps(
+                {str(k): int(v) for k, v in sorted(gmap.items())}).encode())):
+            fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{key}", suffix=suffix)
+            with os.fdopen(fd, "wb") as f:
+                f.write(payload)
+            os.replace(tmp, d / f"{key}{suffix}")  # atomic: concurrent runs are safe
+    except OSError:  # a read-only or full cache folder: the subset is made again next time
+        pass
+
+
+def _cached_glyphs_subset(original: Callable[..., Any], as_file: Callable[..., Any]
+                          ) -> Callable[..., Any]:
     """A stand-in for matplotlib's ``_backend_pdf_ps.get_glyphs_subset`` (3.11 API:
     ``(fontfile, glyph indices) -> context manager of SubsetResults``) that subsets to
     the glyphs of :data:`PDF_SUBSET_CHARS` plus the requested ones, and caches the
-    result. The subset depends only on the font and on the glyphs a figure needs beyond
-    the fixed set, so a figure's PDF has the same bytes whichever figures came before."""
+    result in memory and on disk (:func:`_cache_dir`; the font file bytes and the glyph
+    map, keyed by the font's SHA-256, the glyphs and the matplotlib and fontTools
+    versions). The subset depends only on the font and on the glyphs a figure needs
+    beyond the fixed set, so a figure's PDF has the same bytes whichever figures came
+    before, and whether the subset was made now or read from the cache."""
+    from fontTools.ttLib import TTFont
+    from matplotlib.backends._backend_pdf_ps import SubsetResults
     from matplotlib.font_manager import get_font
 
     def subset(fontfile: Any, glyphs: Any) -> Any:
@@ -273,15 +349,26 @@ def _cached_glyphs_subset(original: Callable[..., Any]) -> Callable[..., Any]:
         face = getattr(fontfile, "face_index", 0)
         charmap = get_font(fontfile).get_charmap()
         house = frozenset(charmap[ord(c)] for c in PDF_SUBSET_CHARS if ord(c) in charmap)
-        key = (str(fontfile), face, house | requested)
+        want = house | requested
+        key = (str(fontfile), face, want)
         hit = _SUBSETS.get(key)
         if hit is None:
-            cm = original(fontfile, set(key[2]))
-            hit = (cm, cm.__enter__(), None)  # kept open: closed when evicted
+            dkey = _disk_key(fontfile, face, want)
+            stored = _disk_load(dkey)
+            if stored is not None:
+                data, gmap = stored
+                hit = (None, SubsetResults(TTFont(BytesIO(data)), gmap), data)
+            else:
+                cm = original(fontfile, set(want))
+                res = cm.__enter__()  # kept open: closed when evicted
+                data = as_file(res.font).getvalue()
+                hit = (cm, res, data)
+                _disk_store(dkey, data, dict(res.glyph_index_map))
             _SUBSETS[key] = hit
             while len(_SUBSETS) > _SUBSETS_MAX:
-                old_cm, _res, _data = _SUBSETS.popitem(last=False)[1]
-                old_cm.__exit__(None, None, None)
+                old_cm = _SUBSETS.popitem(last=False)[1][0]
+                if old_cm is not None:
+                    old_cm.__exit__(None, None, None)
         _SUBSETS.move_to_end(key)
         return nullcontext(hit[1])
 
@@ -289,14 +376,11 @@ def _cached_glyphs_subset(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _cached_font_as_file(original: Callable[..., Any]) -> Callable[..., Any]:
-    """``font_as_file`` that serialises each cached subset once."""
+    """``font_as_file`` that returns the stored bytes of each cached subset."""
 
     def as_file(font: Any) -> BytesIO:
-        for key, (cm, res, data) in _SUBSETS.items():
+        for _cm, res, data in _SUBSETS.values():
             if res.font is font:
-                if data is None:
-                    data = original(font).getvalue()
-                    _SUBSETS[key] = (cm, res, data)
                 return BytesIO(data)
         return original(font)  # type: ignore[no-any-return,unused-ignore]
 
@@ -318,7 +402,7 @@ def _pdf_font_subsets() -> Iterator[None]:
         return
     with _SUBSET_LOCK:
         get0, file0 = pdf_ps.get_glyphs_subset, pdf_ps.font_as_file
-        pdf_ps.get_glyphs_subset = _cached_glyphs_subset(get0)
+        pdf_ps.get_glyphs_subset = _cached_glyphs_subset(get0, file0)
         pdf_ps.font_as_file = _cached_font_as_file(file0)
         try:
             yield
