@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 REF = Path(__file__).parent / "reference"
+
+# CI runs the property tests derandomized (examples fixed by the test's name: a red CI is
+# reproducible, never a chance draw); developers' runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("HCCSTUDY_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HCCSTUDY_HYPOTHESIS_PROFILE"])
 
 
 def load_ref_data(name: str) -> pd.DataFrame:
