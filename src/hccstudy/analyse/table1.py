@@ -168,6 +168,18 @@ def _fisher_2x2(x: np.ndarray) -> float | None:
     return min(1.0, float(w[w <= obs * _REL_ERR].sum() / w.sum()))
 
 
+def _merge_paths(node: np.ndarray, stat: np.ndarray, mult: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge partial tables with the same node and statistic (to 1e-9): one entry each,
+    multiplicities added (the network algorithm's merge of past paths)."""
+    rs = np.round(stat, 9)
+    o = np.lexsort((rs, node))
+    node, stat, mult, rs = node[o], stat[o], mult[o], rs[o]
+    first = np.concatenate(([True], (node[1:] != node[:-1]) | (rs[1:] != rs[:-1])))
+    grp = np.cumsum(first) - 1
+    return node[first], stat[first], np.bincount(grp, weights=mult)
+
+
 def _fisher_2xc(x: np.ndarray, max_work: int) -> float | None:
     """Exact two-sided p of a 2 x c table by a network algorithm with path bounds.
 
@@ -245,14 +257,7 @@ def _fisher_2xc(x: np.ndarray, max_work: int) -> float | None:
         s_ = new_s[rows_i, xi]
         lw = lw[rows_i] + lc[xi]
         mult = mult[rows_i]
-        # merge equal (node, weight)
-        key_w = np.round(lw, 9)
-        o = np.lexsort((key_w, s_))
-        s_, lw, mult, key_w = s_[o], lw[o], mult[o], key_w[o]
-        first = np.concatenate(([True], (s_[1:] != s_[:-1]) | (key_w[1:] != key_w[:-1])))
-        grp = np.cumsum(first) - 1
-        s_, lw = s_[first], lw[first]
-        mult = np.bincount(grp, weights=mult)
+        s_, lw, mult = _merge_paths(s_, lw, mult)
     if s_.size:  # complete tables left undecided by the bounds
         sel = lw <= thresh + tol
         p += float(np.sum(mult[sel] * np.exp(lw[sel] - log_total)))
@@ -339,14 +344,8 @@ def fisher_exact_rxc(table: np.ndarray, *, max_work: int = 1_000_000, B: int = 1
             nm.append(np.broadcast_to(mult[None, a:b], (len(comp), b - a)).ravel())
         if not exact_ok or not nk:
             break
-        k_all, s_all, m_all = np.concatenate(nk), np.concatenate(ns), np.concatenate(nm)
-        rs = np.round(s_all, 9)
-        o = np.lexsort((rs, k_all))
-        k_all, s_all, m_all, rs = k_all[o], s_all[o], m_all[o], rs[o]
-        first = np.concatenate(([True], (k_all[1:] != k_all[:-1]) | (rs[1:] != rs[:-1])))
-        grp = np.cumsum(first) - 1
-        keys, stat = k_all[first], s_all[first]
-        mult = np.bincount(grp, weights=m_all)
+        keys, stat, mult = _merge_paths(np.concatenate(nk), np.concatenate(ns),
+                                        np.concatenate(nm))
     if exact_ok:
         rem_all = (keys[:, None] // radix[None, :]) % (rows + 1)[None, :]
         tot = stat + _lfact(rem_all).sum(axis=1)
