@@ -191,25 +191,17 @@ def _draw_one(make: FigureMaker, key: str, fig_dir: Path | None, formats: Sequen
               dpi: int) -> _Drawn:
     import warnings
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from hccstudy.report import figures as F
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fig = make()
+            fig = make()  # an Agg-backed Figure outside pyplot: nothing to close
         except Exception as e:  # one figure that cannot be drawn does not stop the report
             return _Drawn((), None, None, f"figure {key!r} not drawn: {type(e).__name__}: {e}",
                           ())
-        try:
-            saved = ([Path(p) for p in F.save_figure(fig, fig_dir / key, formats=tuple(
-                formats), dpi=dpi)] if fig_dir is not None else [])
-        finally:
-            plt.close(fig)
+        saved = ([Path(p) for p in F.save_figure(fig, fig_dir / key, formats=tuple(formats),
+                                                 dpi=dpi)] if fig_dir is not None else [])
     by_ext = {p.suffix.lstrip("."): p for p in saved}
     return _Drawn(tuple(str(p) for p in saved),
                   by_ext["png"].read_bytes() if "png" in by_ext else None,
@@ -249,9 +241,6 @@ def _draw_parallel(figures: list[tuple[str, str, str, FigureMaker]], fig_dir: Pa
     global _FORK_STATE
     if not sys.platform.startswith("linux") or "fork" not in mp.get_all_start_methods():
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
     from hccstudy.report import figures as _F  # noqa: F401  (imported once, before the fork)
 
     ctx = mp.get_context("fork")

@@ -280,6 +280,7 @@ def _cache_dir() -> Path | None:
 
 
 _FONT_HASHES: dict[str, str] = {}
+_HOUSE_GLYPHS: dict[tuple[str, int], frozenset[int]] = {}  # glyph ids of PDF_SUBSET_CHARS
 
 
 def _disk_key(fontfile: Any, face: int, glyphs: frozenset[int]) -> str:
@@ -347,8 +348,12 @@ def _cached_glyphs_subset(original: Callable[..., Any], as_file: Callable[..., A
     def subset(fontfile: Any, glyphs: Any) -> Any:
         requested = frozenset(int(g) for g in glyphs)
         face = getattr(fontfile, "face_index", 0)
-        charmap = get_font(fontfile).get_charmap()
-        house = frozenset(charmap[ord(c)] for c in PDF_SUBSET_CHARS if ord(c) in charmap)
+        font_key = (str(fontfile), face)
+        house = _HOUSE_GLYPHS.get(font_key)
+        if house is None:
+            charmap = get_font(fontfile).get_charmap()
+            house = frozenset(charmap[ord(c)] for c in PDF_SUBSET_CHARS if ord(c) in charmap)
+            _HOUSE_GLYPHS[font_key] = house
         want = house | requested
         key = (str(fontfile), face, want)
         hit = _SUBSETS.get(key)
