@@ -82,7 +82,7 @@ def test_table2_rt_parameters(result) -> None:  # type: ignore[no-untyped-def]
     assert got["bed10"] == pytest.approx((60.0, 43.2, 96.0))
     t2 = result.outcomes["table2_rt"].before
     assert _counts(t2, "rt_course_technique", "RT+IO+T") == {"IMRT": 20, "SBRT": 9, "none": 0}
-    assert _counts(t2, "rt_site", "RT+IO+T") == {"liver_lesion": 18, "none": 0, "pvtt_hvtt": 11}
+    assert _counts(t2, "rt_site", "RT+IO+T") == {"Liver lesions": 18, "PVTT/HVTT": 11, "No RT": 0}
 
 
 def test_table3_response_exact(result) -> None:  # type: ignore[no-untyped-def]

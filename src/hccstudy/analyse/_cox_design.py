@@ -4,13 +4,19 @@ The intercept is built and then dropped, so factors get treatment contrasts
 coded as R's ``coxph`` codes them (k - 1 columns). Besides formulaic's own
 ``C(x, contr.treatment('B'))`` / ``C(x, contr.treatment(base='B'))``, the short
 form ``C(x, treatment('B'))`` is accepted.
+
+A sum of column names and ``C(column)`` terms over numeric, bool, text and
+categorical columns is built without formulaic (whose import is slow), with the
+same columns, names and values; its spec is a :class:`FastSpec`. Anything else
+(and any missing value) goes through formulaic.
 """
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -59,6 +65,11 @@ def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
     plain = _plain_terms(data, formula)
     if plain is not None:
         return list(plain)
+    terms = _parse_terms(data, formula)
+    if terms is not None:
+        # formulaic's required variables: `c.d` reads as attribute d of c
+        names = {t.column.split(".")[0] for t in terms}
+        return _used_columns(data, formula, names)
     from formulaic import Formula
 
     try:
@@ -67,10 +78,7 @@ def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
         raise InputError(f"cannot parse formula {formula!r}: {exc}",
                          rule="valid formulaic formula") from exc
     names = {str(v) for v in needed}
-    # formulaic reads `ph.ecog` as attribute access of "ph": find the columns by token
-    used = [str(c) for c in data.columns
-            if str(c) in names or re.search(r"(?<![\w.])" + re.escape(str(c)) + r"(?![\w.(])",
-                                            formula)]
+    used = _used_columns(data, formula, names)
     known = {"C", "contr", "treatment", "np", "log", "exp", "center", "scale", "poly",
              "bs", "I", "lag", "Q"}
     missing = sorted(v for v in names if v not in data.columns and v not in known
@@ -83,9 +91,16 @@ def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
     return used
 
 
+def _used_columns(data: pd.DataFrame, formula: str, names: set[str]) -> list[str]:
+    # formulaic reads `ph.ecog` as attribute access of "ph": find the columns by token
+    return [str(c) for c in data.columns
+            if str(c) in names or re.search(r"(?<![\w.])" + re.escape(str(c)) + r"(?![\w.(])",
+                                            formula)]
+
+
 @dataclass(frozen=True)
 class PlainSpec:
-    """Spec of a formula that is a sum of numeric column names (no formulaic needed)."""
+    """Spec of a sum of numeric column names (kept so that older pickled results load)."""
 
     columns: tuple[str, ...]
 
@@ -94,6 +109,194 @@ class PlainSpec:
         if missing:
             raise KeyError(f"newdata lacks column(s) {missing!r}")
         return data.loc[:, list(self.columns)].astype(float)
+
+
+@dataclass(frozen=True)
+class FastTerm:
+    """One term of a :class:`FastSpec`: a column, bare or as ``C(column)``.
+
+    ``label`` is the term's name as formulaic writes it (``age``, ``c.d`` for
+    ```c.d```, ``C(grade)``); ``levels`` is None for a numeric term, else the
+    categories in coding order (the first is the reference).
+    """
+
+    column: str
+    label: str
+    forced: bool
+    levels: tuple[Any, ...] | None = None
+
+    def names(self) -> tuple[str, ...]:
+        """Design column names of the term (formulaic's ``name[T.level]`` for factors)."""
+        if self.levels is None:
+            return (self.label,)
+        return tuple(f"{self.label}[T.{lev}]" for lev in self.levels[1:])
+
+
+@dataclass(frozen=True)
+class FastSpec:
+    """Levels of a formula that is a sum of columns and ``C(column)`` terms (no data rows).
+
+    Encodes new rows as formulaic's ``ModelSpec`` would (treatment contrasts, no
+    intercept), but raises for missing values, for levels not seen in the fit
+    and for a column whose kind (numeric / categorical) changed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> spec = FastSpec((FastTerm("age", "age", False),
+    ...                  FastTerm("stage", "stage", False, ("A", "B", "C"))))
+    >>> spec.get_model_matrix(pd.DataFrame({"age": [60, 70], "stage": ["C", "A"]}))
+        age  stage[T.B]  stage[T.C]
+    0  60.0         0.0         1.0
+    1  70.0         0.0         0.0
+    """
+
+    terms: tuple[FastTerm, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """All design column names, in order."""
+        return tuple(n for t in self.terms for n in t.names())
+
+    def get_model_matrix(self, data: pd.DataFrame, **_: Any) -> pd.DataFrame:
+        """Design of new rows (a float frame with :attr:`column_names`)."""
+        missing = [t.column for t in self.terms if t.column not in data.columns]
+        if missing:
+            raise KeyError(f"newdata lacks column(s) {missing!r}")
+        out: dict[str, np.ndarray] = {}
+        for t in self.terms:
+            col = data[t.column]
+            categorical = _is_text(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype)
+            if bool(col.isna().any()):
+                raise ValueError(f"`{t.label}` contains null values")
+            if t.levels is None:
+                if categorical:
+                    raise ValueError(f"`{t.label}` was numeric in the fit but is "
+                                     f"{col.dtype} in newdata")
+                out[t.label] = col.to_numpy(dtype=float)
+                continue
+            if not t.forced and not categorical:
+                raise ValueError(f"`{t.label}` was categorical in the fit but is "
+                                 f"{col.dtype} in newdata")
+            codes = pd.Categorical(col, categories=list(t.levels)).codes
+            if bool((codes < 0).any()):
+                unseen = sorted({str(v) for v in col[codes < 0]})
+                raise ValueError(f"`{t.label}` has level(s) {unseen} not seen in the fitted "
+                                 f"data (known: {[str(v) for v in t.levels]})")
+            for k, name in enumerate(t.names(), start=1):
+                out[name] = (codes == k).astype(float)
+        return pd.DataFrame(out, index=data.index, columns=list(self.column_names))
+
+
+def _is_text(dtype: Any) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
+
+
+_BARE = re.compile(r"`([^`]+)`|([A-Za-z_]\w*(?:\.\w+)*)")
+_FORCED = re.compile(r"C\((?:`([^`]+)`|([A-Za-z_]\w*))\)")
+
+
+def _parse_terms(data: pd.DataFrame, formula: str) -> tuple[FastTerm, ...] | None:
+    """Terms of 'a + C(b) + `c.d`' (existing columns, each once), else None.
+
+    Levels are not filled in; the data is only used to check the names.
+    """
+    if not data.columns.is_unique:
+        return None
+    terms = []
+    for tok in (t.strip() for t in formula.split("+")):
+        m = _FORCED.fullmatch(tok)
+        forced = m is not None
+        if m is None:
+            m = _BARE.fullmatch(tok)
+            if m is None:
+                return None
+        quoted, name = m.group(1), m.group(2)
+        if name is not None and any(keyword.iskeyword(p) for p in name.split(".")):
+            return None
+        column = quoted if quoted is not None else name
+        if column not in data.columns:
+            return None
+        terms.append(FastTerm(column, tok if forced else column, forced))
+    if len({t.label for t in terms}) != len(terms):
+        return None
+    if any(t.forced for t in terms) and "C" in data.columns:
+        return None  # a column named C hides formulaic's C()
+    return tuple(terms)
+
+
+def _encode_fast(data: pd.DataFrame, term: FastTerm) -> tuple[FastTerm, Any] | None:
+    """The term with its levels and its values (floats, or integer codes), else None."""
+    col = data[term.column]
+    dt = col.dtype
+    if isinstance(dt, pd.CategoricalDtype):
+        cats = dt.categories
+        if not (pd.api.types.is_numeric_dtype(cats.dtype) or pd.api.types.is_bool_dtype(cats.dtype)
+                or pd.api.types.infer_dtype(cats, skipna=False) == "string") \
+                or pd.api.types.is_complex_dtype(cats.dtype) or bool(col.isna().any()):
+            return None
+        levels = tuple(cats)
+        return replace(term, levels=levels), col.cat.codes.to_numpy()
+    numeric = (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)) \
+        and not pd.api.types.is_complex_dtype(dt)
+    if numeric and not term.forced:
+        if isinstance(dt, np.dtype):
+            values = col.to_numpy(dtype=float)
+            if np.isnan(values).any():
+                return None
+        else:  # nullable extension dtypes ("Int64", "boolean", ...)
+            if bool(col.isna().any()):
+                return None
+            values = col.to_numpy(dtype=float)
+        return term, values
+    if isinstance(dt, pd.StringDtype):
+        if not term.forced:
+            return None  # formulaic's kind for a bare string column depends on the dtype's alias
+    elif pd.api.types.is_object_dtype(dt):
+        if pd.api.types.infer_dtype(col, skipna=False) != "string":
+            return None  # mixed or non-text objects, or missing values
+    elif not numeric:
+        return None
+    if bool(col.isna().any()):
+        return None
+    cat = col.astype("category")  # what formulaic's encode_contrasts does
+    return replace(term, levels=tuple(cat.cat.categories)), cat.cat.codes.to_numpy()
+
+
+def _fast_design(data: pd.DataFrame, formula: str) -> Design | None:
+    """Design of a plain sum of columns / ``C(column)`` terms as formulaic builds it, else None."""
+    plain = _plain_terms(data, formula)
+    terms = (tuple(FastTerm(c, c, False) for c in plain) if plain is not None
+             else _parse_terms(data, formula))
+    if terms is None or not len(data):
+        return None
+    encoded = []
+    for t in terms:
+        e = _encode_fast(data, t)
+        if e is None:
+            return None
+        encoded.append(e)
+    spec = FastSpec(tuple(t for t, _ in encoded))
+    names = spec.column_names
+    if not names:
+        return None  # let formulaic say that there is no covariate
+    # column by column into a Fortran-ordered matrix (no intermediate frame)
+    x = np.empty((len(data), len(names)), order="F")
+    term_columns: dict[str, tuple[int, ...]] = {}
+    j = 0
+    for t, values in encoded:
+        start = j
+        if t.levels is None:
+            x[:, j] = values
+            j += 1
+        else:
+            for k in range(1, len(t.levels)):
+                x[:, j] = values == k
+                j += 1
+        if j > start:
+            term_columns[t.label] = tuple(range(start, j))
+    _check_constant(x, names)
+    return Design(x=x, columns=names, term_columns=term_columns, spec=spec)
 
 
 def _plain_terms(data: pd.DataFrame, formula: str) -> tuple[str, ...] | None:
@@ -120,15 +323,9 @@ def _plain_terms(data: pd.DataFrame, formula: str) -> tuple[str, ...] | None:
 
 def build_design(data: pd.DataFrame, formula: str) -> Design:
     """Model matrix without intercept; raises InputError for constant columns."""
-    plain = _plain_terms(data, formula)
-    if plain is not None:
-        # column by column into a Fortran-ordered matrix (no intermediate frame)
-        x = np.empty((len(data), len(plain)), order="F")
-        for j, c in enumerate(plain):
-            x[:, j] = data[c].to_numpy(dtype=float)
-        _check_constant(x, plain)
-        return Design(x=x, columns=plain, term_columns={c: (j,) for j, c in enumerate(plain)},
-                      spec=PlainSpec(plain))
+    fast = _fast_design(data, formula)
+    if fast is not None:
+        return fast
     from formulaic import model_matrix
 
     try:
@@ -173,7 +370,7 @@ def _check_constant(x: np.ndarray, names: Sequence[str]) -> None:
 def new_design(spec: Any, columns: Sequence[str], newdata: pd.DataFrame) -> np.ndarray:
     """The fitted model's design for new rows (same levels and contrasts)."""
     try:
-        if isinstance(spec, PlainSpec):
+        if isinstance(spec, (FastSpec, PlainSpec)):
             mm = spec.get_model_matrix(newdata)
         else:
             mm = spec.get_model_matrix(newdata, context=_context(), na_action="raise")

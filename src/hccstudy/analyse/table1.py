@@ -4,7 +4,8 @@ The result holds numbers only (counts, percentages, means, SDs, quantiles,
 p-values, SMDs); formatting belongs to ``report``.
 
 Summaries
-    Categorical: n and percent of the non-missing rows per level. Continuous:
+    Categorical: n and percent of the non-missing rows per level (levels in sorted
+    order; a pandas Categorical column keeps its categories' order). Continuous:
     n, mean, SD (n - 1), median, quartiles (R ``quantile`` type 7), min and max;
     ``continuous`` says which pair a report should show (median (IQR), median
     (range) or mean (SD)). Missing counts per variable and group.
@@ -641,7 +642,12 @@ def table1(
         col = data[v]
         na = col.isna().to_numpy()
         if v in cat_set:
-            lv_values = sorted(pd.unique(col.dropna()).tolist(), key=lambda z: (str(type(z)), z))
+            if isinstance(col.dtype, pd.CategoricalDtype):  # the categories' own order
+                present = set(pd.unique(col.dropna()).tolist())
+                lv_values = [c for c in col.cat.categories if c in present]
+            else:
+                lv_values = sorted(pd.unique(col.dropna()).tolist(),
+                                   key=lambda z: (str(type(z)), z))
             head: dict[str, object] = {"variable": v, "level": "", "kind": "categorical",
                                        "summary": "n_percent"}
             level_rows: list[dict[str, object]] = []

@@ -9,7 +9,7 @@ returns a frozen result holding aggregates only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -77,14 +77,23 @@ class AnalysisContext:
         key = f"{self.key}.{subkey}" if subkey else self.key
         return self.spec.error(key, message, column=column, n_rows=n_rows)
 
-    def cohort(self, choice: str) -> tuple[pd.DataFrame, bool]:
+    def cohort(self, choice: str, *, labelled: bool = True) -> tuple[pd.DataFrame, bool]:
         """The frame for ``cohort`` ('auto', 'analysis' or 'adjusted') and whether adjusted.
 
-        The analysis's ``where`` filter, when it has one, is applied.
+        The analysis's ``where`` filter, when it has one, is applied (on the raw values),
+        then the spec's ``value_labels``; ``labelled=False`` keeps the raw values, for an
+        executor that evaluates an expression of its own (then :meth:`label`).
         """
         from hccstudy.design.run import cohort_frame
 
-        return cohort_frame(self.spec, self.key, choice, self.where, self.prepared, self.methods)
+        return cohort_frame(self.spec, self.key, choice, self.where, self.prepared, self.methods,
+                            labelled=labelled)
+
+    def label(self, data: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+        """``data`` with the spec's ``value_labels`` applied, except to ``keep`` columns."""
+        from hccstudy.design.run import label_values
+
+        return label_values(self.spec, data, keep)
 
     def weights(self, data: pd.DataFrame, adjusted: bool) -> str | None:
         """The weight column to use on ``data``: IPTW weights, or matching weights != 1."""

@@ -10,7 +10,7 @@ and row positions only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -388,6 +388,70 @@ def _label(v: Any) -> str:
     return str(v)
 
 
+def _value_labelled(values: pd.Series, labels: Mapping[str, str]) -> pd.Series:
+    """``values`` with the labels of ``value_labels`` as an ordered categorical.
+
+    The categories are the labels in the mapping's order, then the raw values without a
+    label (as text, sorted); categories absent from ``values`` are dropped. Raw values
+    match by their text (``1.0`` -> ``'1'``, ``True`` -> ``'true'``); missing stays missing.
+
+    Examples
+    --------
+    >>> s = pd.Series(["pvtt_hvtt", "liver_lesion", None, "none"])
+    >>> out = _value_labelled(s, {"liver_lesion": "Liver lesions", "pvtt_hvtt": "PVTT/HVTT"})
+    >>> out.tolist()
+    ['PVTT/HVTT', 'Liver lesions', nan, 'none']
+    >>> list(out.cat.categories)
+    ['Liver lesions', 'PVTT/HVTT', 'none']
+    >>> num = _value_labelled(pd.Series([0.0, 1.0]), {"1": "yes"})
+    >>> num.tolist(), list(num.cat.categories)
+    (['0', 'yes'], ['yes', '0'])
+    """
+    raw = values.astype(object)
+    known = raw.notna().to_numpy()
+    text = raw[known].map(_label)
+    shown = text.map(labels)
+    free = shown.isna()
+    shown = shown.where(~free, text)
+    present = set(shown.tolist())
+    cats = [lab for lab in dict.fromkeys(labels.values()) if lab in present]
+    cats += sorted(set(text[free].tolist()) - set(cats))
+    out = pd.Series(pd.Categorical(shown.reindex(values.index), categories=cats),
+                    index=values.index, name=values.name)
+    return out
+
+
+def _check_value_labels(spec: StudySpec, a: pd.DataFrame) -> None:
+    """Every labelled column is in the analysis frame; no raw value reads as another's label."""
+    computed = {ROW, TREATED, MATCH_SET, MATCH_WEIGHT, IPTW_WEIGHT, spec.groups.name}
+    computed |= {f"{e.name}_{k}" for e in spec.endpoints for k in ("time", "event")}
+    for col, labels in spec.value_labels.items():
+        key = f"value_labels.{col}"
+        if col in computed:
+            raise spec.error(key, f"column {col!r} is computed by the study (group, endpoint "
+                             "or adjustment column) and cannot be labelled", column=col)
+        if col not in a.columns:
+            raise spec.error(key, f"unknown column {col!r}: not in the analysis frame",
+                             column=col)
+        raw = a[col].astype(object)
+        text = set(raw[raw.notna()].map(_label).tolist())
+        clash = sorted((text - set(labels)) & set(labels.values()))
+        if clash:
+            raise spec.error(key, f"raw value(s) {clash} have no label but read as the label "
+                             "of another raw value; label them too", column=col)
+
+
+def label_values(spec: StudySpec, d: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """``d`` with the spec's ``value_labels`` applied, except to the columns in ``keep``.
+
+    Returns a new frame (``d`` itself when nothing is labelled); ``d`` is not modified.
+    """
+    cols = {c: lab for c, lab in spec.value_labels.items() if c not in keep and c in d}
+    if not cols:
+        return d
+    return d.assign(**{c: _value_labelled(d[c], lab) for c, lab in cols.items()})
+
+
 def _groups(spec: StudySpec, a: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     g = spec.groups
     if g.constant is not None:
@@ -594,6 +658,7 @@ def prepare(spec: StudySpec | str | Path,
         raise spec.error("eligibility", "no rows remain after the eligibility cascade")
     a, levels = _groups(spec, a)
     a = _endpoints(spec, a)
+    _check_value_labels(spec, a)
     adjusted, ps, m, w = _adjust(spec, a, levels)
     return Prepared(frame, flow, a, levels, adjusted, ps, m, w, notes)
 
@@ -667,8 +732,15 @@ def _methods(spec: StudySpec, p: Prepared) -> dict[str, str]:
 
 
 def cohort_frame(spec: StudySpec, key: str, choice: str, where: str | None, p: Prepared,
-                 methods: dict[str, str]) -> tuple[pd.DataFrame, bool]:
-    """The cohort of one analysis (and whether it is the adjusted one), ``where`` applied."""
+                 methods: dict[str, str], *, labelled: bool = True
+                 ) -> tuple[pd.DataFrame, bool]:
+    """The cohort of one analysis (and whether it is the adjusted one).
+
+    Every analysis reads its rows here: ``where`` is evaluated on the raw values, then the
+    spec's ``value_labels`` are applied to the rows kept (labelled columns become ordered
+    categoricals). ``labelled=False`` returns the raw values, for an analysis that
+    evaluates an expression of its own first (then :func:`label_values`).
+    """
     if choice == "analysis" or (choice == "auto" and p.adjusted is None):
         d, adjusted = p.analysis, False
     elif p.adjusted is None:
@@ -677,7 +749,7 @@ def cohort_frame(spec: StudySpec, key: str, choice: str, where: str | None, p: P
     else:
         d, adjusted = p.adjusted, True
     if where is None:
-        return d, adjusted
+        return (label_values(spec, d) if labelled else d), adjusted
     v = _eval(spec, f"{key}.where", where, d)
     vals = v.values if isinstance(v.values, pd.Series) else pd.Series([v.values] * len(d))
     keep = vals.fillna(False).astype(bool).to_numpy() & ~np.asarray(v.unknown, dtype=bool)
@@ -689,7 +761,8 @@ def cohort_frame(spec: StudySpec, key: str, choice: str, where: str | None, p: P
     methods[f"where:{name}"] = (f"{name}: restricted to {where} ({int(keep.sum())} of {len(d)} "
                                 "rows" + (f"; {n_unknown} with unknown values left out"
                                           if n_unknown else "") + ")")
-    return d[keep].reset_index(drop=True), adjusted
+    d = d[keep].reset_index(drop=True)
+    return (label_values(spec, d) if labelled else d), adjusted
 
 
 def _match_weights_needed(d: pd.DataFrame) -> bool:

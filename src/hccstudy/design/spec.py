@@ -22,11 +22,13 @@ True
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
+import numpy as np
 import yaml
-from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from hccstudy.design._base import _COHORT, AnalysisBase, Cohort, _Model
 from hccstudy.design.analyses import EXECUTORS, EXTRA_ANALYSES
@@ -52,6 +54,26 @@ DAYS_PER_MONTH = 30.4375
 DAYS_PER_YEAR = 365.25
 
 Role = Literal["table1", "propensity", "exact_match", "adjustment"]
+
+
+def _value_text(v: Any) -> Any:
+    """A raw value as the text ``value_labels`` and ``groups.labels`` match it by.
+
+    Booleans are ``'true'`` / ``'false'``, whole floats lose their ``.0``; other values
+    are ``str(v)``; anything that is not a scalar is returned as is (pydantic rejects it).
+
+    Examples
+    --------
+    >>> _value_text(True), _value_text(1.0), _value_text(2), _value_text("pvtt_hvtt")
+    ('true', '1', '2', 'pvtt_hvtt')
+    """
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    if isinstance(v, str | int | float | np.integer | np.floating):
+        return str(v)
+    return v
 
 
 class SourceFile(_Model):
@@ -340,9 +362,45 @@ class StudySpec(_Model):
     covariates: list[Covariate] = Field(default_factory=list)
     adjustment: AdjustmentSpec = AdjustmentSpec()
     analyses: list[AnalysisSpec] = Field(default_factory=list)
+    value_labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Readable names of the values of categorical "
+        "columns: {column: {raw value (as text): label}}. Expressions (derived, eligibility, "
+        "endpoints, every analysis `where`) always see the raw values; the labels are applied "
+        "to the rows each analysis receives (after its `where`), so Table 1 rows, KM / "
+        "log-rank / CIF groups (`by`), subgroup levels, response and toxicity breakdowns and "
+        "Cox categorical terms show them. A labelled column becomes a categorical whose "
+        "levels are the labels in the mapping's order (the first is the reference of a Cox "
+        "term and the first row of Table 1), then the raw values without a label (as text, "
+        "sorted); levels absent from an analysis's rows are dropped; missing stays missing. "
+        "Numbers match their text ('1' matches 1 and 1.0), booleans are 'true' / 'false'. "
+        "The group column takes `groups.labels` instead.")
 
     _lines: dict[str, int] = PrivateAttr(default_factory=dict)
     _base: str | None = PrivateAttr(default=None)
+
+    @field_validator("value_labels", mode="before")
+    @classmethod
+    def _raw_value_text(cls, v: Any) -> Any:
+        """YAML keys written as numbers or booleans (``{1: yes}``) become their text."""
+        if not isinstance(v, dict):
+            return v
+        return {col: ({_value_text(k): lab for k, lab in labels.items()}
+                      if isinstance(labels, dict) else labels) for col, labels in v.items()}
+
+    @model_validator(mode="after")
+    def _value_labels(self) -> StudySpec:
+        g = self.groups
+        for col, labels in self.value_labels.items():
+            if col in (g.name, g.column):
+                raise ValueError(f"value_labels.{col}: {col!r} holds the exposure (group "
+                                 "column): label its values in groups.labels")
+            seen: dict[str, str] = {}
+            for raw, label in labels.items():
+                if label in seen:
+                    raise ValueError(f"value_labels.{col}: raw values {seen[label]!r} and "
+                                     f"{raw!r} have the same label {label!r}")
+                seen[label] = raw
+        return self
 
     @model_validator(mode="after")
     def _names(self) -> StudySpec:
@@ -419,25 +477,32 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+_KEYED = re.compile(r"Value error, (?P<key>[A-Za-z_]\w*\.[^:]+): (?P<msg>.*)", re.S)
+
+
 def _validate(raw: Any, lines: dict[str, int], base: str | None) -> StudySpec:
     if not isinstance(raw, dict):
         raise InputError("a study spec must be a YAML mapping", rule="spec")
     try:
         spec = StudySpec.model_validate(raw)
     except ValidationError as e:
-        msgs = []
+        msgs, keys = [], []
         for err in e.errors():
             key = _loc(err["loc"])
-            where = f"{key} (line {lines[key]})" if key in lines else key or "spec"
             msg = err["msg"]
+            named = _KEYED.match(msg) if not key and err["type"] == "value_error" else None
+            if named and named["key"].split(".", 1)[0] in StudySpec.model_fields:
+                # a whole-spec check naming the key it is about: "<key path>: message"
+                key, msg = named["key"], named["msg"]
+            where = f"{key} (line {lines[key]})" if key in lines else key or "spec"
             if err["type"] == "union_tag_invalid":
                 msg = (f"unknown analysis type {err['input'].get('type')!r} "
                        f"(allowed: {', '.join(['km', 'logrank', 'cox', 'table1', *EXECUTORS])})")
                 where = f"{key}.type" + (f" (line {lines[key + '.type']})"
                                          if key + ".type" in lines else "")
             msgs.append(f"{where}: {msg}")
-        raise InputError("invalid study spec: " + "; ".join(msgs),
-                         rule=_loc(e.errors()[0]["loc"])) from None
+            keys.append(key)
+        raise InputError("invalid study spec: " + "; ".join(msgs), rule=keys[0]) from None
     spec._lines = lines
     spec._base = base
     return spec
@@ -532,6 +597,8 @@ analyses:
   - {name: km_os, type: km, endpoint: os}
   - {name: logrank_os, type: logrank, endpoint: os}
   - {name: cox_os, type: cox, endpoint: os}
+value_labels:
+  sex: {female: Female, male: Male}
 """
 
 
@@ -569,6 +636,24 @@ def schema_markdown() -> str:
         "group level (seed 000: RT start for CCRT, first-treatment date for controls); the "
         "column used is stored per patient as `<endpoint>_origin`. An origin after the end "
         "is an error naming the count.\n"
+        "* **Value labels** (`value_labels: {column: {raw value: label}}`) give readable "
+        "names to the codes of categorical columns (seed 004: `rt_site: {liver_lesion: Liver "
+        "lesions, pvtt_hvtt: PVTT/HVTT}`). Expressions (`derived`, `eligibility`, endpoints, "
+        "every analysis `where`, a `proportion` or `logistic_models` outcome) always see the "
+        "raw values, and so do the propensity model and the frames of `prepare`; the labels "
+        "are applied to the rows each analysis receives, after its `where`, so Table 1 rows, "
+        "KM / log-rank / CIF groups (`by`), subgroup levels, response and toxicity breakdowns "
+        "and Cox categorical terms show them. A labelled column becomes a pandas Categorical "
+        "whose levels are the labels in the mapping's order (the first is the reference "
+        "level of a Cox term and the first row of Table 1), then the raw values without a "
+        "label (as text, sorted); levels absent from an analysis's rows are dropped and "
+        "missing values stay missing. Raw values match by their text: `'1'` matches 1 and "
+        "1.0, booleans are `'true'` / `'false'` (as in `groups.labels`). The codes a spec "
+        "names elsewhere stay raw: the `column` of a `response` analysis and the `cause` of "
+        "a `competing_risks` analysis. Refused: the group column (use `groups.labels`), two "
+        "raw values with one label, a column not in the analysis frame, an endpoint or "
+        "adjustment column, and an unlabelled raw value that reads as another value's "
+        "label.\n"
         "* **Adjustment**: `match` fits the PS (unpenalised logistic, `hccstudy.adjust`), "
         "matches (caliper in SD of the logit PS by default) and takes Table 1, KM, log-rank "
         "and Cox on the matched cohort; `outcome_variance` chooses the Cox variance: "

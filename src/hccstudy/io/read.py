@@ -117,6 +117,19 @@ class Dataset:
 
 # --------------------------------------------------------------------------- typing
 
+_FAST = True
+"""Type plain cells in bulk with numpy/pandas (``False``: every cell through the per-cell
+reference code). Both give the same series and issues; tests compare them."""
+
+# what :func:`_number` reads as a plain number (ASCII digits only, nothing to strip)
+_PLAIN_NUM = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_PLAIN_YMD = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TS_MIN, _TS_MAX = pd.Timestamp.min, pd.Timestamp.max
+_NONE = type(None)
+
+_Tpl = tuple[tuple[str, str, str, str], ...]
+"""Issues of one cell without their row: (severity, shown value, rule, hint) each."""
+
 
 def _shown(col: Column, v: Any) -> str:
     if col.identifier or col.kind == "id":
@@ -150,28 +163,82 @@ def _number(v: Any) -> tuple[float | None, str]:
     return None, "text"
 
 
+def _number_cell(v: Any, col: Column, codes: dict[str, Any]) -> tuple[float | None, _Tpl]:
+    """One cell of a number/integer column: (value or None, its issues)."""
+    if codes and v is not None and _code_key(v) in codes:
+        v = codes[_code_key(v)]
+    x, status = _number(v)
+    if x is not None and not (np.isfinite(x) and abs(x) < 1e15):
+        x, status = None, "text"
+    found: list[tuple[str, str, str, str]] = []
+    if status == "text":
+        found.append(("error", _shown(col, v), "text-in-numeric",
+                      f"enter a number{' in ' + col.unit if col.unit else ''} "
+                      "or leave the cell empty"))
+    elif status == "censored":
+        found.append(("warning", _shown(col, v), "censored-value", f"read as {x:g}"))
+    if x is not None and col.kind == "integer" and not float(x).is_integer():
+        found.append(("error", _shown(col, v), "not-integer", "enter a whole number"))
+        x = None
+    return x, tuple(found)
+
+
+def _bool_cell(v: Any, col: Column, codes: dict[str, Any]) -> tuple[Any, _Tpl]:
+    """One non-missing cell of a bool column: (True, False or pd.NA, its issues)."""
+    key = _code_key(v)
+    b = codes[key] if key in codes else builtin_code(col, v)
+    found: _Tpl = ()
+    if b is None and key not in codes:
+        found = (("error", _shown(col, v), "not-boolean",
+                  "enter yes or no (or map this code in the mapping file)"),)
+    return (pd.NA if b is None else bool(b)), found
+
+
+def _text_cell(v: Any, col: Column, codes: dict[str, Any]) -> Any:
+    """One non-missing cell of a category or text column."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if col.kind == "category":
+        key = _code_key(v)
+        if key in codes:
+            return codes[key]
+        b = builtin_code(col, v)
+        return b if b is not None else str(v).strip()
+    return str(v).strip()
+
+
+def _emit(found: _Tpl, row: Any, label: str, header: str, issues: list[Issue]) -> None:
+    for severity, shown, rule, hint in found:
+        issues.append(Issue(severity, label, int(row), header, shown, rule, hint))  # type: ignore[arg-type]
+
+
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+
+
+def _dayfirst(values: Any, label: str, header: str, issues: list[Issue]) -> bool:
+    """Day-first or month-first for the d/m/y text cells among ``values`` (one column)."""
+    dayfirst = True
+    firsts, seconds = [], []
+    for v in values:
+        if isinstance(v, str) and (m := _DMY.match(v.strip())):
+            firsts.append(int(m.group(1)))
+            seconds.append(int(m.group(2)))
+    if firsts:
+        if any(b > 12 for b in seconds) and not any(a > 12 for a in firsts):
+            dayfirst = False
+        elif not any(a > 12 for a in firsts) and not any(b > 12 for b in seconds):
+            issues.append(Issue("warning", label, None, header, None, "ambiguous-date",
+                                "dates like 03/04/2020 were read day-first; set date_format "
+                                "in the mapping (e.g. '%m/%d/%Y') if they are month-first"))
+    return dayfirst
 
 
 def _dates(values: pd.Series, col: Column, fmt: str | None, label: str, header: str,
            issues: list[Issue]) -> pd.Series:
     out: list[Any] = []
     # day-first or month-first for d/m/y text: decided once per column
-    dayfirst = True
-    if fmt is None:
-        firsts, seconds = [], []
-        for v in values:
-            if isinstance(v, str) and (m := _DMY.match(v.strip())):
-                firsts.append(int(m.group(1)))
-                seconds.append(int(m.group(2)))
-        if firsts:
-            if any(b > 12 for b in seconds) and not any(a > 12 for a in firsts):
-                dayfirst = False
-            elif not any(a > 12 for a in firsts) and not any(b > 12 for b in seconds):
-                issues.append(Issue("warning", label, None, header, None, "ambiguous-date",
-                                    "dates like 03/04/2020 were read day-first; set date_format "
-                                    "in the mapping (e.g. '%m/%d/%Y') if they are month-first"))
+    dayfirst = True if fmt is not None else _dayfirst(values, label, header, issues)
     for row, v in values.items():
         out.append(_one_date(v, fmt, dayfirst, col, label, int(row), header, issues))  # type: ignore[call-overload]
     return pd.Series(pd.to_datetime(pd.Series(out, dtype=object), errors="coerce").to_numpy(),
@@ -236,24 +303,30 @@ def _one_date(v: Any, fmt: str | None, dayfirst: bool, col: Column, label: str, 
         return None
 
 
-def coerce_column(values: pd.Series, col: Column, cmap: ColumnMap | None, label: str,
-                  header: str) -> tuple[pd.Series, list[Issue], str | None]:
-    """Type one column of raw cells as the model declares it.
+def _convert(arr: np.ndarray, col: Column, cmap: ColumnMap | None,
+             fast: bool) -> tuple[np.ndarray, str | None]:
+    """Apply the mapping's unit conversion to a float array (12 significant digits)."""
+    if cmap is None or cmap.unit is None:
+        return arr, None
+    factor = convert_factor(col.name, cmap.unit)
+    if factor is None or factor == 1.0:
+        return arr, None
+    y = arr * factor
+    # 12 significant digits: 41 g/L -> 4.1 g/dL, not 4.1000000000000005
+    if fast:  # once per distinct bit pattern (keeps -0.0 apart from 0.0)
+        bits, inv = np.unique(np.ascontiguousarray(y).view(np.int64), return_inverse=True)
+        done = np.array([float(f"{x:.12g}") for x in bits.view(np.float64)], dtype=float)
+        y = done[inv.reshape(-1)]
+    else:
+        y = np.array([float(f"{x:.12g}") for x in y], dtype=float)
+    return y, f"{col.name}: {cmap.unit} x {factor:.6g} -> {col.unit}"
 
-    Returns the typed series (same index), the issues found, and a note when a unit
-    conversion was applied.
 
-    Examples
-    --------
-    >>> from hccstudy.validate.schema import TABLES
-    >>> s, issues, note = coerce_column(pd.Series(["1.2", "<0.5", "abc"]),
-    ...                                 TABLES["baseline"].column("bilirubin"), None, "f.csv", "Bil")
-    >>> s.tolist(), [i.rule for i in issues]
-    ([1.2, 0.5, nan], ['censored-value', 'text-in-numeric'])
-    """
+def _coerce_column_cellwise(values: pd.Series, col: Column, cmap: ColumnMap | None, label: str,
+                            header: str) -> tuple[pd.Series, list[Issue], str | None]:
+    """The per-cell reference for :func:`coerce_column` (same result, one cell at a time)."""
     issues: list[Issue] = []
     codes = cmap.codes if cmap is not None else {}
-    note = None
     # pandas turns None back into NaN in float columns: one missing marker, None
     values = pd.Series([None if v is None or v is pd.NaT or v is pd.NA
                         or (isinstance(v, float) and v != v) else v for v in values],
@@ -264,31 +337,10 @@ def coerce_column(values: pd.Series, col: Column, cmap: ColumnMap | None, label:
     if col.kind in ("number", "integer"):
         nums: list[float] = []
         for row, v in values.items():
-            if codes and v is not None and _code_key(v) in codes:
-                v = codes[_code_key(v)]
-            x, status = _number(v)
-            if x is not None and not (np.isfinite(x) and abs(x) < 1e15):
-                x, status = None, "text"
-            if status == "text":
-                issues.append(Issue("error", label, int(row), header, _shown(col, v),  # type: ignore[call-overload]
-                                    "text-in-numeric",
-                                    f"enter a number{' in ' + col.unit if col.unit else ''} "
-                                    "or leave the cell empty"))
-            elif status == "censored":
-                issues.append(Issue("warning", label, int(row), header, _shown(col, v),  # type: ignore[call-overload]
-                                    "censored-value", f"read as {x:g}"))
-            if x is not None and col.kind == "integer" and not float(x).is_integer():
-                issues.append(Issue("error", label, int(row), header, _shown(col, v),  # type: ignore[call-overload]
-                                    "not-integer", "enter a whole number"))
-                x = None
+            x, found = _number_cell(v, col, codes)
+            _emit(found, row, label, header, issues)
             nums.append(np.nan if x is None else x)
-        arr = np.asarray(nums, dtype=float)
-        if cmap is not None and cmap.unit is not None:
-            factor = convert_factor(col.name, cmap.unit)
-            if factor is not None and factor != 1.0:
-                # 12 significant digits: 41 g/L -> 4.1 g/dL, not 4.1000000000000005
-                arr = np.array([float(f"{x:.12g}") for x in arr * factor], dtype=float)
-                note = f"{col.name}: {cmap.unit} x {factor:.6g} -> {col.unit}"
+        arr, note = _convert(np.asarray(nums, dtype=float), col, cmap, fast=False)
         if col.kind == "integer":
             return pd.Series(arr, index=values.index).round().astype("Int64"), issues, note
         return pd.Series(arr, index=values.index, dtype=float), issues, note
@@ -298,30 +350,286 @@ def coerce_column(values: pd.Series, col: Column, cmap: ColumnMap | None, label:
             if v is None:
                 out_b.append(pd.NA)
                 continue
-            key = _code_key(v)
-            b = codes[key] if key in codes else builtin_code(col, v)
-            if b is None and key not in codes:
-                issues.append(Issue("error", label, int(row), header, _shown(col, v), "not-boolean",  # type: ignore[call-overload]
-                                    "enter yes or no (or map this code in the mapping file)"))
-            out_b.append(pd.NA if b is None else bool(b))
+            b, found = _bool_cell(v, col, codes)
+            _emit(found, row, label, header, issues)
+            out_b.append(b)
         return pd.Series(out_b, index=values.index, dtype="boolean"), issues, None
-    out: list[Any] = []
-    for v in values:
-        if v is None:
-            out.append(None)
-            continue
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if col.kind == "category":
-            key = _code_key(v)
-            if key in codes:
-                out.append(codes[key])
-                continue
-            b = builtin_code(col, v)
-            out.append(b if b is not None else str(v).strip())
-        else:
-            out.append(str(v).strip())
+    out = [None if v is None else _text_cell(v, col, codes) for v in values]
     return pd.Series(out, index=values.index, dtype=object), issues, None
+
+
+# ---------------------------------------------------------------- fast (bulk) typing
+
+
+class _Cells:
+    """The raw cells of a column as an object array, every missing marker turned into None
+    (the per-cell path's rule), and the positions of the cells of each exact type."""
+
+    def __init__(self, values: pd.Series):
+        if values.dtype == object:
+            arr = values.to_numpy(dtype=object, copy=True)
+        else:
+            arr = np.empty(len(values), dtype=object)
+            for i, v in enumerate(values):
+                arr[i] = v
+        self.arr = arr
+        self.types = np.fromiter(map(type, arr), dtype=object, count=len(arr))
+        self._masks: dict[type, np.ndarray] = {}
+        rest = ~(self.mask(str) | self.mask(_NONE))
+        if not rest.any():
+            return
+        gone = []
+        for t in set(self.types[rest]):  # NaN floats, NaT and NA -> None
+            if issubclass(t, float):
+                pos = self.of(t)
+                sub = arr[pos].astype(float)
+                gone.append(pos[sub != sub])
+            elif t is type(pd.NaT) or t is type(pd.NA):
+                pos = self.of(t)
+                gone.append(pos[[v is pd.NaT or v is pd.NA for v in arr[pos]]])
+        at = np.concatenate([np.empty(0, dtype=np.intp), *gone])
+        if len(at):
+            arr[at] = None
+            self.types[at] = _NONE
+            self._masks.clear()
+
+    def mask(self, t: type) -> np.ndarray:
+        """Mask of the cells whose type is exactly ``t`` (``NoneType``: missing cells)."""
+        if t not in self._masks:
+            box = np.empty(1, dtype=object)  # numpy would read a bare numpy type as a dtype
+            box[0] = t
+            self._masks[t] = self.types == box
+        return self._masks[t]
+
+    def of(self, t: type) -> np.ndarray:
+        """Positions of the cells whose type is exactly ``t``."""
+        return np.flatnonzero(self.mask(t))
+
+    def others(self, *ts: type) -> np.ndarray:
+        """Positions of non-missing cells of none of the types ``ts``."""
+        skip = self.mask(_NONE).copy()
+        for t in ts:
+            skip |= self.mask(t)
+        return np.flatnonzero(~skip)
+
+
+def _pending(pos: np.ndarray, codes: np.ndarray, found: list[_Tpl],
+             out: list[tuple[int, _Tpl]]) -> None:
+    """Add (position, issues) for the cells whose distinct value has issues."""
+    has = np.fromiter((bool(f) for f in found), bool, len(found))
+    if has.any():
+        hit = has[codes]
+        out.extend((int(p), found[c]) for p, c in zip(pos[hit], codes[hit], strict=True))
+
+
+def _emit_sorted(pending: list[tuple[int, _Tpl]], index: pd.Index, label: str, header: str,
+                 issues: list[Issue]) -> None:
+    for p, found in sorted(pending, key=lambda t: t[0]):
+        _emit(found, index[p], label, header, issues)
+
+
+def _numbers_fast(cells: _Cells, col: Column, codes: dict[str, Any], index: pd.Index,
+                  label: str, header: str, issues: list[Issue]) -> np.ndarray:
+    arr = cells.arr
+    x = np.full(len(arr), np.nan)
+    pending: list[tuple[int, _Tpl]] = []
+    integer = col.kind == "integer"
+
+    def plain(v: np.ndarray) -> np.ndarray:
+        ok = np.isfinite(v) & (np.abs(v) < 1e15)
+        return ok & (np.floor(v) == v) if integer else ok
+
+    slow = [cells.others(float, str)]
+    fpos = cells.of(float)  # Python floats (never NaN here): taken as they are
+    if len(fpos):
+        fv = arr[fpos].astype(float)
+        ok = plain(fv)
+        if codes:
+            hits = [u for u in np.unique(fv) if _code_key(float(u)) in codes]
+            if hits:
+                ok &= ~np.isin(fv, hits)
+        x[fpos[ok]] = fv[ok]
+        slow.append(fpos[~ok])
+    spos = cells.of(str)
+    if len(spos):
+        sc, su = pd.factorize(arr[spos])
+        ux = np.full(len(su), np.nan)
+        easy = pd.Series(su, dtype=object).str.fullmatch(_PLAIN_NUM).to_numpy(dtype=bool)
+        if easy.any():
+            at = np.flatnonzero(easy)
+            vals = su[at].astype(float)  # float() of each string, as _number does
+            ok = plain(vals)
+            if codes:
+                ok &= np.fromiter((s.lower() not in codes for s in su[at]), bool, len(at))
+            ux[at[ok]] = vals[ok]
+            easy[at[~ok]] = False
+        found: list[_Tpl] = [()] * len(su)
+        for j in np.flatnonzero(~easy):
+            xj, found[j] = _number_cell(su[j], col, codes)
+            ux[j] = np.nan if xj is None else xj
+        x[spos] = ux[sc]
+        _pending(spos, sc, found, pending)
+    for p in np.concatenate(slow):
+        xp, f = _number_cell(arr[p], col, codes)
+        x[p] = np.nan if xp is None else xp
+        if f:
+            pending.append((int(p), f))
+    _emit_sorted(pending, index, label, header, issues)
+    return x
+
+
+def _dates_fast(cells: _Cells, col: Column, fmt: str | None, index: pd.Index, label: str,
+                header: str, issues: list[Issue]) -> pd.Series | None:
+    """Dates in bulk; None when the column needs the per-cell path (tz, out of range)."""
+    if not pd.api.types.is_integer_dtype(index):
+        return None
+    arr = cells.arr
+    found_here: list[Issue] = []
+    grouped = (str, dt.datetime, pd.Timestamp, dt.date)
+    groups = [(t, cells.of(t)) for t in grouped]
+    groups = [(t, p) for t, p in groups if len(p)]
+    factorized = {t: pd.factorize(arr[p]) for t, p in groups}
+    loose = cells.others(*grouped)
+    if fmt is None:
+        dayfirst = _dayfirst([*(factorized[str][1] if str in factorized else ()),
+                              *arr[loose]], label, header, found_here)
+    else:
+        dayfirst = True
+    out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
+    pending: list[tuple[int, _Tpl]] = []
+
+    def one(v: Any) -> tuple[Any, _Tpl]:
+        got: list[Issue] = []
+        d = _one_date(v, fmt, dayfirst, col, label, 0, header, got)
+        return d, tuple((i.severity, i.value, i.rule, i.hint) for i in got)  # type: ignore[misc]
+
+    def ns(stamps: list[Any]) -> np.ndarray | None:
+        for d in stamps:
+            if d is not None and not (isinstance(d, pd.Timestamp) and d.tz is None
+                                      and _TS_MIN <= d <= _TS_MAX):
+                return None
+        if not stamps:
+            return np.empty(0, dtype="datetime64[ns]")
+        got = pd.to_datetime(pd.Series(stamps, dtype=object), errors="coerce").to_numpy()
+        return got if got.dtype == np.dtype("datetime64[ns]") else None
+
+    for t, pos in groups:
+        codes, uniq = factorized[t]
+        done = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
+        todo = np.ones(len(uniq), dtype=bool)
+        if t is str and fmt is None:
+            easy = pd.Series(uniq, dtype=object).str.fullmatch(_PLAIN_YMD).to_numpy(dtype=bool)
+            if easy.any():
+                at = np.flatnonzero(easy)
+                got = pd.to_datetime(pd.Series(uniq[at], dtype=object), format="%Y-%m-%d",
+                                     errors="coerce").to_numpy(dtype="datetime64[ns]")
+                ok = ~np.isnat(got)
+                done[at[ok]] = got[ok]
+                todo[at[ok]] = False
+        found: list[_Tpl] = [()] * len(uniq)
+        rest = np.flatnonzero(todo)
+        stamps: list[Any] = []
+        for j in rest:
+            d, found[j] = one(uniq[j])
+            stamps.append(d)
+        conv = ns(stamps)
+        if conv is None:
+            return None
+        done[rest] = conv
+        out[pos] = done[codes]
+        _pending(pos, codes, found, pending)
+    stamps = []
+    for p in loose:
+        d, f = one(arr[p])
+        stamps.append(d)
+        if f:
+            pending.append((int(p), f))
+    conv = ns(stamps)
+    if conv is None:
+        return None
+    out[loose] = conv
+    _emit_sorted(pending, index, label, header, found_here)
+    issues.extend(found_here)
+    return pd.Series(out, index=index, dtype="datetime64[ns]")
+
+
+def _by_value(cells: _Cells, fn: Any, types: tuple[type, ...], index: pd.Index, label: str,
+              header: str, issues: list[Issue], missing: Any,
+              strings: Any = None) -> np.ndarray:
+    """``fn(cell) -> (value, issues)`` for every non-missing cell, once per distinct value
+    for cells of exactly one of ``types``; missing cells get ``missing``. ``strings``, if
+    given, maps the distinct ``str`` cells to their values at once (no issues)."""
+    arr = cells.arr
+    out = np.empty(len(arr), dtype=object)
+    out[cells.mask(_NONE)] = missing
+    pending: list[tuple[int, _Tpl]] = []
+    for t in types:
+        pos = cells.of(t)
+        if not len(pos):
+            continue
+        codes, uniq = pd.factorize(arr[pos])
+        vals = np.empty(len(uniq), dtype=object)
+        if t is str and strings is not None:
+            vals[:] = strings(uniq)
+        else:
+            found: list[_Tpl] = []
+            for j, u in enumerate(uniq):
+                vals[j], f = fn(u)
+                found.append(f)
+            _pending(pos, codes, found, pending)
+        out[pos] = vals[codes]
+    for p in cells.others(*types):
+        v, f = fn(arr[p])
+        out[p] = v
+        if f:
+            pending.append((int(p), f))
+    _emit_sorted(pending, index, label, header, issues)
+    return out
+
+
+def coerce_column(values: pd.Series, col: Column, cmap: ColumnMap | None, label: str,
+                  header: str) -> tuple[pd.Series, list[Issue], str | None]:
+    """Type one column of raw cells as the model declares it.
+
+    Returns the typed series (same index), the issues found, and a note when a unit
+    conversion was applied. Plain cells (numbers, ISO dates, repeated codes) are typed in
+    bulk; the others go through the per-cell code, with the same result.
+
+    Examples
+    --------
+    >>> from hccstudy.validate.schema import TABLES
+    >>> s, issues, note = coerce_column(pd.Series(["1.2", "<0.5", "abc"]),
+    ...                                 TABLES["baseline"].column("bilirubin"), None, "f.csv", "Bil")
+    >>> s.tolist(), [i.rule for i in issues]
+    ([1.2, 0.5, nan], ['censored-value', 'text-in-numeric'])
+    """
+    if not _FAST:
+        return _coerce_column_cellwise(values, col, cmap, label, header)
+    issues: list[Issue] = []
+    codes = cmap.codes if cmap is not None else {}
+    index = values.index
+    cells = _Cells(values)
+    if col.kind == "date":
+        fmt = cmap.date_format if cmap else None
+        s = _dates_fast(cells, col, fmt, index, label, header, issues)
+        if s is None:
+            return _dates(pd.Series(cells.arr, index=index, dtype=object), col, fmt, label, header,
+                          issues), issues, None
+        return s, issues, None
+    if col.kind in ("number", "integer"):
+        x = _numbers_fast(cells, col, codes, index, label, header, issues)
+        x, note = _convert(x, col, cmap, fast=True)
+        if col.kind == "integer":
+            return pd.Series(x, index=index).round().astype("Int64"), issues, note
+        return pd.Series(x, index=index, dtype=float), issues, note
+    if col.kind == "bool":
+        out = _by_value(cells, lambda v: _bool_cell(v, col, codes), (str, float, int), index,
+                        label, header, issues, pd.NA)
+        return pd.Series(out, index=index, dtype="boolean"), issues, None
+    out = _by_value(cells, lambda v: (_text_cell(v, col, codes), ()), (str, float, int), index,
+                    label, header, issues, None,
+                    None if col.kind == "category" else lambda u: [s.strip() for s in u])
+    return pd.Series(out, index=index, dtype=object), issues, None
 
 
 # --------------------------------------------------------------------------- assembly

@@ -30,10 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pandas._libs import lib as _pandas_lib
 
 from hccstudy.errors import InputError
 from hccstudy.validate.report import Issue
+
+_lib: Any = _pandas_lib  # private pandas helpers (untyped): is_string_array, maybe_convert_objects
 
 __all__ = ["FORMATS", "Provenance", "RawSheet", "read_raw"]
 
@@ -44,9 +48,13 @@ FORMATS: dict[str, str] = {
 """File extensions read, by format name (a REDCap export is a ``.csv`` recognised by its headers)."""
 
 _MISSING_TEXT = {"", "na", "n/a", "nan", "null", "none", "#n/a"}
+_MISSING_LEN = max(map(len, _MISSING_TEXT))
 _CHECKED = {"1", "1.0", "checked", "yes", "true"}
 _UNCHECKED = {"0", "0.0", "unchecked", "no", "false", ""}
+_CHECKBOX_VALUES = _CHECKED | _UNCHECKED
 _CHECKBOX = re.compile(r"^(?P<stem>.+?)___(?P<code>[A-Za-z0-9_-]+)$")
+_FAST = True
+"""Vectorised cell cleaning; False runs the cell-by-cell reference (for tests)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +118,137 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def _finish(frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
-    frame = frame.astype(object)
-    frame = frame.apply(lambda col: col.map(_clean)) if len(frame.columns) else frame
+def _clean_text(texts: np.ndarray) -> np.ndarray:
+    """:func:`_clean` of each cell of an object array holding only ``str`` (new array)."""
+    # a lower-cased string is never shorter than the original, and no missing marker is
+    # longer than 4 characters: only short cells need ``lower()``
+    out = np.empty(len(texts), dtype=object)
+    out[:] = [None if len(s := t.strip()) <= _MISSING_LEN and s.lower() in _MISSING_TEXT else s
+              for t in texts]
+    return out
+
+
+def _is_none(values: np.ndarray) -> np.ndarray:
+    """``[v is None for v in values]`` as a boolean array (``pd.isna`` finds the candidates)."""
+    out = np.zeros(len(values), dtype=bool)
+    maybe = np.flatnonzero(np.asarray(pd.isna(values), dtype=bool))
+    out[maybe] = [v is None for v in values[maybe]]
+    return out
+
+
+def _clean_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Apply :func:`_clean` to every cell of a 1-D object array, vectorised.
+
+    Text is cleaned once per distinct value (``pd.factorize``); missing cells that
+    :func:`_clean` blanks (None, float NaN, NaT) become None; other cells are kept as
+    they are (``pd.NA`` and ``numpy.datetime64("NaT")`` too, as :func:`_clean` keeps them).
+
+    Returns
+    -------
+    cleaned : numpy.ndarray
+        A new object array.
+    missing : numpy.ndarray
+        Boolean, ``pandas.isna`` of ``cleaned``.
+
+    Examples
+    --------
+    >>> cells, missing = _clean_values(np.array([" a ", "NA", float("nan"), 3, None, pd.NA],
+    ...                                         dtype=object))
+    >>> cells.tolist(), missing.tolist()
+    (['a', None, None, 3, None, <NA>], [False, True, True, False, True, True])
+    """
+    if _lib.is_string_array(values, skipna=False):  # the common case: text only
+        codes, uniques = pd.factorize(values)
+        cleaned = _clean_text(np.asarray(uniques, dtype=object))
+        return cleaned[codes], _is_none(cleaned)[codes]
+    out = values.copy()
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if missing.any():
+        where = np.flatnonzero(missing)
+        blank = np.fromiter((v is None or v is pd.NaT or (isinstance(v, float) and v != v)
+                             for v in values[where]), dtype=bool, count=len(where))
+        out[where[blank]] = None
+    filled = ~missing
+    if not filled.any():
+        return out, missing
+    if _lib.is_string_array(values[filled], skipna=False):
+        text = filled
+    else:
+        text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+        if not text.any():
+            return out, missing
+    codes, uniques = pd.factorize(values[text])
+    cleaned = _clean_text(np.asarray(uniques, dtype=object))
+    out[text] = cleaned[codes]
+    missing[text] = _is_none(cleaned)[codes]
+    return out, missing
+
+
+def _clean_series(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """``col.astype(object).map(_clean)`` (same values, dtype and index) and its ``isna``."""
+    values, missing = _clean_values(col.to_numpy(dtype=object))
+    # what ``Series.map`` does with the mapped values: infer numbers, then datetimes
+    values = _lib.maybe_convert_objects(values)
+    return pd.Series(values, index=col.index, name=col.name, copy=False), missing
+
+
+def _clean_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Every cell through :func:`_clean`, and where cells are missing.
+
+    Returns
+    -------
+    cleaned : pandas.DataFrame
+        ``frame.astype(object).apply(lambda col: col.map(_clean))`` (the cell-by-cell
+        reference, run when ``_FAST`` is off), column dtypes included.
+    missing : numpy.ndarray or None
+        Boolean (rows, columns): ``cleaned.isna()``; None when ``_FAST`` is off.
+    """
+    if not _FAST:
+        frame = frame.astype(object)
+        if len(frame.columns):
+            frame = frame.apply(lambda col: col.map(_clean))
+        return frame, None
+    if not len(frame.columns) or not len(frame):
+        frame = frame.astype(object)
+        return frame, np.ones(frame.shape, dtype=bool)
+    cols: dict[int, pd.Series] = {}
+    missing = np.empty(frame.shape, dtype=bool, order="F")
+    for k in range(len(frame.columns)):
+        cols[k], missing[:, k] = _clean_series(frame.iloc[:, k])
+    out = pd.DataFrame(cols, index=frame.index, copy=False)
+    out.columns = frame.columns
+    return out, missing
+
+
+def _finish(frame: pd.DataFrame, first_row: int,
+            missing: np.ndarray | None = None) -> pd.DataFrame:
+    """Clean every cell, index by user row, drop empty rows.
+
+    ``missing`` (from :func:`_clean_frame`) says the cells are clean already.
+    """
+    if missing is None:
+        frame, missing = _clean_frame(frame)
     frame.index = pd.RangeIndex(first_row, first_row + len(frame), name="row")
-    keep = frame.notna().any(axis=1) if len(frame.columns) else pd.Series(True, index=frame.index)
-    return frame.loc[keep]
+    if not len(frame.columns):
+        return frame.loc[pd.Series(True, index=frame.index)]
+    if missing is None:  # the reference
+        return frame.loc[frame.notna().any(axis=1)]
+    keep: Any = ~missing.all(axis=1)
+    return frame if keep.all() else frame.loc[keep]
+
+
+def _tidy(frame: pd.DataFrame, label: str, issues: list[Issue], header_row: int,
+          skip: frozenset[int] = frozenset()) -> pd.DataFrame:
+    """``_finish(_blank_headers(frame, ...), header_row + 1)``, cleaning each cell once."""
+    if not _FAST:
+        return _finish(_blank_headers(frame, label, issues, header_row, skip), header_row + 1)
+    frame, missing = _clean_frame(frame)
+    assert missing is not None
+    keep, names = _headers(frame.columns, ~missing.all(axis=0), label, issues, header_row, skip)
+    if keep != list(range(len(frame.columns))):
+        frame, missing = frame.iloc[:, keep], missing[:, keep]
+    frame.columns = names
+    return _finish(frame, header_row + 1, missing)
 
 
 def _unreadable(path: Path, why: str) -> InputError:
@@ -131,11 +264,31 @@ def _decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
+def _head_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` non-blank lines: ``[ln for ln in text.splitlines() if ln.strip()][:n]``.
+
+    Splits only the start of a long text (its last, maybe cut, line dropped) when that holds
+    ``n`` non-blank lines.
+
+    Examples
+    --------
+    >>> _head_lines("a\\n\\n b \\r\\nc", 2)
+    ['a', ' b ']
+    """
+    size = 1 << 16
+    while size < len(text):
+        lines = [ln for ln in text[:size].splitlines()[:-1] if ln.strip()]
+        if len(lines) >= n:
+            return lines[:n]
+        size *= 8
+    return [ln for ln in text.splitlines() if ln.strip()][:n]
+
+
 def _read_csv(path: Path) -> list[RawSheet]:
     text = _decode(path.read_bytes())
-    if not text.strip():
+    if not text or text.isspace():
         raise _unreadable(path, "the file is empty")
-    lines = [ln for ln in text.splitlines() if ln.strip()][:20]
+    lines = _head_lines(text, 20)
     counts = {d: lines[0].count(d) for d in (",", ";", "\t", "|")}
     delim = max(counts, key=lambda d: (counts[d], d == ","))
     issues: list[Issue] = []
@@ -159,13 +312,13 @@ def _read_csv(path: Path) -> list[RawSheet]:
         msg = str(exc).split("\n")[0]
         raise _unreadable(path, f"not a valid CSV table ({msg}); check that every line has "
                                 "the same number of fields and that quotes are closed") from None
-    frame = _blank_headers(frame, path.name, issues, header_row=1)
+    frame = _tidy(frame, path.name, issues, header_row=1)
     if len(frame.columns) == 1:
         issues.append(Issue("error", path.name, 1, str(frame.columns[0])[:60], None,
                             "single-column",
                             "only one column was found: save the file as comma-separated CSV "
                             "(or ';'/tab separated) with one header per column"))
-    sheet = RawSheet(path.name, path.stem, _finish(frame, 2), issues)
+    sheet = RawSheet(path.name, path.stem, frame, issues)
     if _looks_redcap(sheet.frame.columns):
         _collapse_checkboxes(sheet)
     return [sheet]
@@ -174,15 +327,25 @@ def _read_csv(path: Path) -> list[RawSheet]:
 def _blank_headers(frame: pd.DataFrame, label: str, issues: list[Issue],
                    header_row: int | None, skip: frozenset[int] = frozenset()) -> pd.DataFrame:
     """Drop empty unnamed columns; report unnamed columns with data; de-duplicate names."""
+    has_data = [bool(frame.iloc[:, k].map(_clean).notna().any())
+                for k in range(len(frame.columns))]
+    keep, names = _headers(frame.columns, has_data, label, issues, header_row, skip)
+    out = frame.iloc[:, keep].copy()
+    out.columns = names
+    return out
+
+
+def _headers(columns: pd.Index, has_data: Any, label: str, issues: list[Issue],
+             header_row: int | None, skip: frozenset[int]) -> tuple[list[int], list[str]]:
+    """Positions and names of the columns kept by :func:`_blank_headers` (adds its issues)."""
     keep = []
     names: list[str] = []
     seen: dict[str, int] = {}
-    for k, col in enumerate(frame.columns):
+    for k, col in enumerate(columns):
         name = str(col).strip() if col is not None else ""
         blank = name == "" or name.startswith("Unnamed: ") or name.lower() == "nan"
-        has_data = frame.iloc[:, k].map(_clean).notna().any()
         if blank:
-            if has_data and k not in skip:
+            if has_data[k] and k not in skip:
                 issues.append(Issue("error", label, header_row, f"column {_letters(k)}", None,
                                     "blank-header",
                                     "give this column a header in the first row, or delete it"))
@@ -199,9 +362,7 @@ def _blank_headers(frame: pd.DataFrame, label: str, issues: list[Issue],
         seen[base] = k
         keep.append(k)
         names.append(base)
-    out = frame.iloc[:, keep].copy()
-    out.columns = names
-    return out
+    return keep, names
 
 
 def _letters(k: int) -> str:
@@ -250,8 +411,8 @@ def _read_xlsx(path: Path) -> list[RawSheet]:
         body = [r + [None] * (width - len(r)) for r in rows[h + 1:]]
         frame = pd.DataFrame(body, columns=[f"Unnamed: {k}" if v is None else str(v)
                                             for k, v in enumerate(header)], dtype=object)
-        frame = _blank_headers(frame, label, issues, header_row, frozenset(covered))
-        sheets.append(RawSheet(label, ws.title, _finish(frame, header_row + 1), issues,
+        frame = _tidy(frame, label, issues, header_row, frozenset(covered))
+        sheets.append(RawSheet(label, ws.title, frame, issues,
                                header_row=header_row))
     wb.close()
     if not sheets:
@@ -304,6 +465,39 @@ def _looks_redcap(columns: pd.Index) -> bool:
     return (bool(names) and names[0] == "record_id") or any(_CHECKBOX.match(n) for n in names)
 
 
+def _checkboxes(boxes: pd.DataFrame, codes: list[str]) -> tuple[pd.Series, pd.Index] | None:
+    """Vectorised checkbox collapse for :func:`_collapse_checkboxes`.
+
+    Returns the collapsed column (``"1|2"``, None when nothing is checked) and the rows
+    holding a value that is neither checked nor unchecked; None (use the cell-by-cell
+    reference) unless every column is object and holds only ``str`` or None.
+    """
+    n = len(boxes)
+    if not n or any(dt.kind != "O" for dt in boxes.dtypes):
+        return None
+    joined = np.full(n, "", dtype=object)
+    bad = np.zeros(n, dtype=bool)
+    for k, code in enumerate(codes):
+        values = boxes.iloc[:, k].to_numpy(dtype=object)
+        filled = ~_is_none(values)
+        texts = values[filled]
+        if not _lib.is_string_array(texts, skipna=False):
+            return None
+        ids, uniques = pd.factorize(texts)
+        keys = [str(u).strip().lower() for u in uniques]
+        checked = np.zeros(n, dtype=bool)
+        checked[filled] = np.array([key in _CHECKED for key in keys], dtype=bool)[ids]
+        bad[filled] |= np.array([key not in _CHECKBOX_VALUES for key in keys],
+                                dtype=bool)[ids]
+        joined[checked] = joined[checked] + ("|" + code)
+    out = np.full(n, None, dtype=object)
+    hit = np.flatnonzero(joined != "")
+    if len(hit):
+        ids, uniques = pd.factorize(joined[hit])
+        out[hit] = np.array([u[1:] for u in uniques], dtype=object)[ids]
+    return pd.Series(out, index=boxes.index, dtype=object), boxes.index[bad]
+
+
 def _collapse_checkboxes(sheet: RawSheet) -> None:
     """REDCap: ``var___1, var___2`` (0/1 or Checked/Unchecked) -> ``var`` = ``"1|2"``."""
     frame = sheet.frame
@@ -328,10 +522,16 @@ def _collapse_checkboxes(sheet: RawSheet) -> None:
                      if str(row[col]).strip().lower() in _CHECKED and row[col] is not None]
             return "|".join(codes) if codes else None
 
-        out[stem] = frame[[p[0] for p in parts]].apply(collapse, axis=1)
-        bad = frame[[p[0] for p in parts]].map(
-            lambda v: v is not None and str(v).strip().lower() not in _CHECKED | _UNCHECKED)
-        for row in bad.index[bad.any(axis=1)]:
+        boxes = frame[[p[0] for p in parts]]
+        fast = _checkboxes(boxes, [p[1] for p in parts]) if _FAST else None
+        if fast is None:  # the reference, cell by cell
+            out[stem] = boxes.apply(collapse, axis=1)
+            bad = boxes.map(
+                lambda v: v is not None and str(v).strip().lower() not in _CHECKED | _UNCHECKED)
+            bad_rows = bad.index[bad.any(axis=1)]
+        else:
+            out[stem], bad_rows = fast
+        for row in bad_rows:
             sheet.issues.append(Issue("error", sheet.label, int(row), stem, None, "not-boolean",
                                       "REDCap checkbox columns must hold 0/1 or "
                                       "Checked/Unchecked"))

@@ -298,7 +298,10 @@ def execute_competing_risks(ctx: AnalysisContext, an: CompetingRisksAnalysis
     otherwise) and calls the functions of :mod:`hccstudy.analyse.competing` on
     the cohort. Errors name the spec key; case weights (IPTW) are refused.
     """
-    d, adjusted = ctx.cohort(an.cohort)
+    # the failure types keep their raw codes (the spec names them in causes and
+    # failure_cause); value labels apply to the other columns (by)
+    d, adjusted = ctx.cohort(an.cohort, labelled=False)
+    d = ctx.label(d, keep=[an.cause])
     time, event = ctx.endpoint(an.endpoint)
     col = ctx.column(d, an.cause, "cause")
     by = by_column(ctx, d, an.by)

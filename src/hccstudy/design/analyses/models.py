@@ -162,7 +162,7 @@ def execute_logistic_models(ctx: AnalysisContext, an: LogisticModelsAnalysis
     """Run a ``logistic_models`` analysis."""
     from hccstudy.design._expr import ExpressionError, evaluate
 
-    data, adjusted = ctx.cohort(an.cohort)
+    data, adjusted = ctx.cohort(an.cohort, labelled=False)  # the outcome sees raw values
     w = ctx.weights(data, adjusted)
     if w is not None:
         raise ctx.error("cohort", f"logistic_models takes no case weights, but the adjusted "
@@ -190,6 +190,7 @@ def execute_logistic_models(ctx: AnalysisContext, an: LogisticModelsAnalysis
         n_unknown = int(np.asarray(v.unknown).sum())
         extra = f"; outcome = {an.outcome}" + (
             f" ({n_unknown} row(s) with an unknown outcome left out)" if n_unknown else "")
+    data = ctx.label(data, keep=[outcome])
     r = _call(ctx, data, an, kind="logistic", outcome=outcome)
     _record(ctx, an, r, adjusted, extra + "; unpenalised logistic regression (IRLS), Wald CIs "
             "for odds ratios")

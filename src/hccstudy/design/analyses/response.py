@@ -83,9 +83,14 @@ def resolve_by(ctx: AnalysisContext, data: pd.DataFrame, by: str | None
     return ctx.column(data, by, "by"), None, None
 
 
-def cohort_frame(ctx: AnalysisContext, an: AnalysisBase, what: str) -> pd.DataFrame:
-    """The analysis cohort; an error naming ``cohort`` when it needs case weights."""
-    data, adjusted = ctx.cohort(an.cohort)
+def cohort_frame(ctx: AnalysisContext, an: AnalysisBase, what: str, *,
+                 labelled: bool = True) -> pd.DataFrame:
+    """The analysis cohort; an error naming ``cohort`` when it needs case weights.
+
+    ``labelled=False``: the raw values (``value_labels`` not applied), see
+    :meth:`AnalysisContext.cohort`.
+    """
+    data, adjusted = ctx.cohort(an.cohort, labelled=labelled)
     w = ctx.weights(data, adjusted)
     if w is not None:
         raise ctx.error("cohort", f"{what} takes no case weights, but the adjusted cohort is "
@@ -145,7 +150,9 @@ class ProportionAnalysis(AnalysisBase):
 # --------------------------------------------------------------------- executors
 def execute_response(ctx: AnalysisContext, an: ResponseAnalysis) -> ResponseResult:
     """Run a ``response`` analysis."""
-    data = cohort_frame(ctx, an, "the response table")
+    # the response codes (CR, PR, ...) are read as recorded, never as value labels
+    data = ctx.label(cohort_frame(ctx, an, "the response table", labelled=False),
+                     keep=[an.column])
     col = ctx.column(data, an.column, "column")
     if an.change is not None:
         ctx.column(data, an.change, "change")
@@ -188,8 +195,10 @@ def _outcome_frame(ctx: AnalysisContext, data: pd.DataFrame, outcome: str
 
 def execute_proportion(ctx: AnalysisContext, an: ProportionAnalysis) -> ProportionResult:
     """Run a ``proportion`` analysis."""
-    data = cohort_frame(ctx, an, "the proportion table")
+    # the outcome expression sees the raw values; the labels apply to the rest (by)
+    data = cohort_frame(ctx, an, "the proportion table", labelled=False)
     frame, col = _outcome_frame(ctx, data, an.outcome)
+    frame = ctx.label(frame, keep=[col])
     by, order, ref = resolve_by(ctx, frame, an.by)
     res: ProportionResult = ctx.call({col: "outcome", **({by: "by"} if by else {})}, proportion_table, frame, col, by,
         ci=an.ci, test=an.test, conf_level=an.conf_level, diff_ci=an.diff_ci, reference=ref,
