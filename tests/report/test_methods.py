@@ -67,8 +67,8 @@ def test_methods_text_names_every_choice(study: Any) -> None:
             "Matching retained 92 of 106 CCRT and 92 of 106 non-CCRT patients",
             "the recorded time os_months (in months)", "event defined as death = 1",
             "30.4375", "365.25",  # time units
-            "logistic regression (maximum likelihood), fitted by IRLS, on age_years, "
-            "tumour_size_cm, bclc_stage and pvi",
+            "logistic regression (maximum likelihood), fitted by IRLS, on age, "
+            "tumour size, BCLC stage and portal vein invasion",
             "complete covariates were required",  # PS missing rule
             "matched 1:1 (nearest-neighbour, without replacement, largest propensity score "
             "first) on the logit of the propensity score",
@@ -96,17 +96,20 @@ def test_methods_seed_000_per_source_prose(seed000: Any) -> None:
     assert "in KLCSG, 56 for Child-Pugh B or C and 48 for received RT" in text  # keep rule
     assert ("Patients with source_db = YCC formed the CCRT group (n = 106) and the others the "
             "non-CCRT group (n = 751); non-CCRT was the reference") in text
-    assert "Time to os was measured from start_date in every group to death_date" in text
-    assert "censored at last follow-up (last_followup_date)" in text
+    # variables by their labels (data model, then the spec's variable_labels)
+    assert "Time to os was measured from start of treatment in every group to date of death" \
+        in text
+    assert "censored at last follow-up. " in text
     for phrase in ("Firth-penalised logistic regression (penalty used because of separation)",
-                   "age_years, tumour_size_cm, tnm_stage, t_stage, pvi, bclc_stage and etiology",
-                   "exact matching on tnm_stage and pvi and no caliper",
+                   "age, tumour size, TNM stage (LCSGJ), T stage, portal vein invasion, BCLC "
+                   "stage and aetiology",
+                   "exact matching on TNM stage (LCSGJ) and portal vein invasion and no caliper",
                    "the chi-square test (without continuity correction) (table1_pool)",
                    "model-based (inverse information) variance",
                    "z-test (Greenwood standard errors)", "reverse Kaplan-Meier",
                    "without using the matched sets in the variances",
                    "backward elimination at Wald p > 0.1 (largest p first; factors as blocks)",
-                   "univariable Wald tests", "each level of size_ge5",
+                   "univariable Wald tests", "each level of tumour size ≥ 5 cm, treated 2003–2005",
                    "likelihood-ratio test of treatment + variable"):
         assert phrase in text, phrase
     # one sentence per method, not per analysis: the log-rank and SMD text appear once

@@ -374,6 +374,15 @@ class StudySpec(_Model):
         "sorted); levels absent from an analysis's rows are dropped; missing stays missing. "
         "Numbers match their text ('1' matches 1 and 1.0), booleans are 'true' / 'false'. "
         "The group column takes `groups.labels` instead.")
+    variable_labels: dict[str, str] = Field(
+        default_factory=dict, description="Readable names of columns in the report: "
+        "{column: label}, e.g. {male: Male sex, bed10: 'BED10, Gy'}. They override the "
+        "data-model labels (docs/data-dictionary.md) in every report table, figure and the "
+        "Methods text (Table 1 characteristics, Cox and model-building terms, subgroup "
+        "variables, balance and propensity terms); an explicit "
+        "TableFormat(labels=...) passed to write_report overrides both. Display only: "
+        "expressions, analyses and the *_numeric.csv tables keep the column names. A "
+        "column need not exist in every analysis; an empty label is refused.")
 
     _lines: dict[str, int] = PrivateAttr(default_factory=dict)
     _base: str | None = PrivateAttr(default=None)
@@ -386,6 +395,16 @@ class StudySpec(_Model):
             return v
         return {col: ({_value_text(k): lab for k, lab in labels.items()}
                       if isinstance(labels, dict) else labels) for col, labels in v.items()}
+
+    @field_validator("variable_labels")
+    @classmethod
+    def _variable_labels(cls, v: dict[str, str]) -> dict[str, str]:
+        for col, label in v.items():
+            if not col.strip():
+                raise ValueError("variable_labels: an empty column name")
+            if not label.strip():
+                raise ValueError(f"variable_labels.{col}: the label is empty")
+        return {col: label.strip() for col, label in v.items()}
 
     @model_validator(mode="after")
     def _value_labels(self) -> StudySpec:
@@ -599,6 +618,8 @@ analyses:
   - {name: cox_os, type: cox, endpoint: os}
 value_labels:
   sex: {female: Female, male: Male}
+variable_labels:
+  size_ge5: Tumour size >= 5 cm
 """
 
 
@@ -654,6 +675,15 @@ def schema_markdown() -> str:
         "raw values with one label, a column not in the analysis frame, an endpoint or "
         "adjustment column, and an unlabelled raw value that reads as another value's "
         "label.\n"
+        "* **Variable labels** (`variable_labels: {column: label}`) name columns in the "
+        "report: Table 1 characteristics, Cox, model-building and propensity terms (a "
+        "categorical term reads `BCLC stage: C vs B`), subgroup variables, balance terms, "
+        "the forest and love plots and the variables listed in the Methods. Columns of the "
+        "data model have a label already (`docs/data-dictionary.md`: `age_years` is "
+        "\"Age, years\"); `variable_labels` overrides it, and `TableFormat(labels=...)` "
+        "given to `write_report` overrides both. Labels are display only: expressions, "
+        "analyses and the `*_numeric.csv` tables keep the column names. A label may name a "
+        "column that only some analyses use; an empty label is refused.\n"
         "* **Adjustment**: `match` fits the PS (unpenalised logistic, `hccstudy.adjust`), "
         "matches (caliper in SD of the logit PS by default) and takes Table 1, KM, log-rank "
         "and Cox on the matched cohort; `outcome_variance` chooses the Cox variance: "

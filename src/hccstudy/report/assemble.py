@@ -35,8 +35,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import pickle
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,18 +129,36 @@ def _matching(result: Any, name: str, kinds: tuple[str, ...]) -> Any:
     return _matching_test(result, name, kinds)
 
 
-def study_figures(result: Any) -> list[tuple[str, str, str, FigureMaker]]:
+def study_figures(result: Any, labels: Mapping[str, str] | None = None
+                  ) -> list[tuple[str, str, str, FigureMaker]]:
     """``(key, caption, anchor, make)`` for every figure of a study result.
 
     ``anchor`` is the outcome (or ``"flow"`` / ``"adjustment"``) the figure goes with;
     ``make()`` draws it with :mod:`hccstudy.report.figures`. An empty list when the
     figures module is not installed. A figure whose drawing fails is left out of the
     report with a ``RuntimeWarning`` (the CLI prints it as a warning line).
+
+    Variable labels (the data model's, overridden by the spec's ``variable_labels``,
+    overridden by ``labels``: :func:`hccstudy.report.labels.study_labels`) name the
+    Cox terms and subgroup variables of the forest plots, the love plot's terms and the
+    legend title of a Kaplan-Meier figure by a column other than the group.
     """
     try:
         from hccstudy.report import figures as F
     except ImportError:
         return []
+    from hccstudy.report.labels import study_labels
+    from hccstudy.report.tables import (
+        _analysis_specs,
+        balance_covariates,
+        balance_labels,
+        term_label,
+    )
+
+    fmt = TableFormat(labels=study_labels(result, labels))
+    specs = _analysis_specs(result)
+    spec = getattr(result, "spec", None)
+    group = spec.groups.name if spec is not None else None
     out: list[tuple[str, str, str, FigureMaker]] = []
 
     def add(fn_name: str, key: str, caption: str, anchor: str, *args: Any,
@@ -153,20 +171,28 @@ def study_figures(result: Any) -> list[tuple[str, str, str, FigureMaker]]:
     for name, res in result.outcomes.items():
         kind = type(res).__name__
         if kind == "KaplanMeierResult":
+            by = getattr(specs.get(name), "by", None)
+            title = fmt.label(by) if by and by != group and len(res.groups) > 1 else None
             add("km_figure", f"{name}_km", f"Kaplan-Meier curves: {name}", name, res,
-                test=_matching(result, name, ("logrank",)))
+                test=_matching(result, name, ("logrank",)),
+                **({"legend_title": title} if title else {}))
         elif kind == "CumulativeIncidenceResult":
             add("cif_figure", f"{name}_cif", f"Cumulative incidence: {name}", name, res)
         elif kind == "FailureTypeResult":
             add("failure_type_figure", f"{name}_failure", f"Failure types: {name}", name, res)
         elif kind == "CoxResult" and len(res.terms) > 1:
-            add("cox_forest", f"{name}_forest", f"Hazard ratios: {name}", name, res)
+            add("cox_forest", f"{name}_forest", f"Hazard ratios: {name}", name, res,
+                labels={str(t): term_label(str(t), fmt) for t in res.terms})
         elif "Subgroup" in kind:
             add("subgroup_forest", f"{name}_forest", f"Subgroup hazard ratios: {name}", name,
-                res)
+                res, labels=_subgroup_labels(res, fmt))
     if result.balance is not None:
+        bal = result.balance
         add("love_figure", "love", "Covariate balance (absolute standardised mean "
-            "differences)", "adjustment", result.balance)
+            "differences)", "adjustment", bal,
+            labels=dict(zip([str(t) for t in bal.to_frame().index],
+                            balance_labels(bal, fmt, balance_covariates(result)),
+                            strict=True)))
     if result.propensity is not None:
         from hccstudy.adjust import ps_overlap
 
@@ -174,6 +200,18 @@ def study_figures(result: Any) -> list[tuple[str, str, str, FigureMaker]]:
         add("ps_overlap_figure", "ps_overlap", "Propensity score overlap", "adjustment",
             ps_overlap(result.propensity, adj))
     return out
+
+
+def _subgroup_labels(res: Any, fmt: TableFormat) -> dict[str, str]:
+    """Labels of a subgroup result's variables (the plot looks levels up in the same
+    mapping: a name that is also a level text is left out)."""
+    try:
+        frame = res.to_frame()
+        variables = [str(v) for v in dict.fromkeys(frame["variable"].astype(str))]
+        levels = set(frame["level"].dropna().astype(str)) if "level" in frame else set()
+    except (AttributeError, KeyError, TypeError):
+        return {}
+    return {v: fmt.label(v) for v in variables if v not in levels and fmt.label(v) != v}
 
 
 @dataclass(frozen=True)
@@ -333,13 +371,17 @@ def _anchor_of(key: str, result: Any) -> str:
 
 def report_document(result: Any, tables: list[ReportTable],
                     figures: Sequence[FigureBlock] = (), figure_anchors: dict[str, str] | None
-                    = None, provenance: dict[str, Any] | None = None) -> Document:
-    """Arrange methods, tables (numbered), figures (after their tables) and provenance."""
+                    = None, provenance: dict[str, Any] | None = None,
+                    labels: Mapping[str, str] | None = None) -> Document:
+    """Arrange methods, tables (numbered), figures (after their tables) and provenance.
+
+    ``labels`` override the data-model and spec labels of the variables the Methods list.
+    """
     from hccstudy.report.methods import methods_paragraphs, provenance_text
 
     anchors = figure_anchors or {}
     blocks: list[Any] = [Heading("Methods")]
-    for head, text in methods_paragraphs(result):
+    for head, text in methods_paragraphs(result, labels=labels):
         blocks += [Heading(head, 2), Paragraph(text)]
     blocks.append(Heading("Results"))
     tables = _numbered(tables)
@@ -396,7 +438,10 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
     figures : bool
         Draw the figures (needs :mod:`hccstudy.report.figures`).
     fmt : TableFormat, optional
-        Digits, p-value and CI style.
+        Digits, p-value and CI style, and ``labels`` (variable name -> label) that
+        override the spec's ``variable_labels``, which override the data-model labels;
+        the labels name variables in every table, figure and the Methods (display only:
+        ``*_numeric.csv`` keeps the column names).
     times : sequence of float, optional
         Landmark times of survival and incidence tables (default 1, 2, 5 years in the
         endpoint's unit).
@@ -431,7 +476,10 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
     step = progress or (lambda _msg: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    from hccstudy.report.labels import study_labels
+
     fmt = fmt or TableFormat()
+    fmt = replace(fmt, labels=study_labels(result, fmt.labels))
 
     step("tables")
     tables = study_tables(result, fmt, times=times)
@@ -458,7 +506,7 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
     fig_paths: list[Path] = []
     if figures:
         step("figures")
-        specs = study_figures(result)
+        specs = study_figures(result, fmt.labels)
         if specs:
             fdir = out / "figures"
             fdir.mkdir(exist_ok=True)
@@ -479,7 +527,7 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
     prov_path.write_text(json.dumps({**prov, "run_time_utc": when.isoformat(
         timespec="seconds")}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
-    doc = report_document(result, tables, blocks, anchors, prov)
+    doc = report_document(result, tables, blocks, anchors, prov, labels=fmt.labels)
     html_path = docx_path = None
     if "html" in formats:
         step("report.html")

@@ -29,10 +29,12 @@ import hashlib
 import json
 import platform
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
+
+from hccstudy.report.labels import methods_name, study_labels
 
 __all__ = ["PACKAGES", "file_sha256", "methods_paragraphs", "methods_text", "package_versions",
            "provenance", "provenance_text", "spec_sha256"]
@@ -116,14 +118,33 @@ def _expr(text: str) -> str:
     return t.replace(" == ", " = ").replace(" != ", " not equal to ")
 
 
-def _terms(formula: str) -> list[str]:
+Namer = Callable[[str], str]
+
+
+def _raw(name: str) -> str:
+    return name
+
+
+def _namer(labels: Mapping[str, str]) -> Namer:
+    """Variable name -> its label as it reads in a sentence (the name when unlabelled)."""
+    def name(var: str) -> str:
+        lab = labels.get(var)
+        return methods_name(str(lab)) if lab else var
+    return name
+
+
+def _terms(formula: str, nm: Namer = _raw) -> list[str]:
     """The right-hand-side variables of a formula, in words (``C(x)`` -> ``x``)."""
     rhs = formula.split("~", 1)[-1]
     out = []
     for term in rhs.split("+"):
         t = term.strip()
-        mo = re.fullmatch(r"C\((\w+)(?:,.*)?\)", t)
-        out.append(mo.group(1) if mo else t.replace(":", " by "))
+        parts = []
+        for part in t.split(":"):
+            mo = re.fullmatch(r"C\((\w+)(?:,.*)?\)", part.strip())
+            v = mo.group(1) if mo else part.strip()
+            parts.append(nm(v) if v not in ("1", "0") else v)
+        out.append(" by ".join(parts))
     return [t for t in out if t and t not in ("1", "0")]
 
 
@@ -178,7 +199,7 @@ _LABEL = {"response": "Tumour response", "toxicity": "Adverse events",
           "landmark": "Landmark analysis", "logistic_models": "Logistic models"}
 
 
-def _design(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
+def _design(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> list[str]:
     out: list[str] = []
     flow = result.flow_frame()
     elig = flow[flow["stage"] == "eligibility"]
@@ -224,7 +245,7 @@ def _design(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
                    + (f" (n = {_n(nb[no])})" if no in nb else "")
                    + f"; {groups.reference} was the reference")
     elif groups is not None and sizes:
-        how = (f"by {groups.column}" if groups.column is not None
+        how = (f"by {nm(groups.column)}" if groups.column is not None
                else f"by {_expr(groups.expression or '')}")
         out.append(f"Patients were grouped {how} into {_and(sizes)}; {groups.reference} "
                    "was the reference")
@@ -240,7 +261,7 @@ def _design(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _endpoint_sentences(spec: Any, m: Mapping[str, str]) -> list[str]:
+def _endpoint_sentences(spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> list[str]:
     if spec is None:
         return [f"{k.replace('_', ' ').capitalize()}: {m[k]}"
                 for k in ("time_origins", "censoring", "time_units") if k in m]
@@ -251,17 +272,17 @@ def _endpoint_sentences(spec: Any, m: Mapping[str, str]) -> list[str]:
     for e in dated:
         if isinstance(e.origin, dict):
             cols = _unique(list(e.origin.values()))
-            origin = (cols[0] + (" in every group" if len(e.origin) > 1 else "")
+            origin = (nm(cols[0]) + (" in every group" if len(e.origin) > 1 else "")
                       if len(cols) == 1 else
-                      _and([f"{v} ({k})" for k, v in e.origin.items()]))
+                      _and([f"{nm(v)} ({k})" for k, v in e.origin.items()]))
         else:
-            origin = str(e.origin)
+            origin = nm(str(e.origin))
         if e.event is not None:
             ev = f"the event defined as {_expr(e.event)}"
         elif isinstance(e.event_date, list):
-            ev = f"the earliest of {_and(e.event_date, 'or')}"
+            ev = f"the earliest of {_and([nm(x) for x in e.event_date], 'or')}"
         else:
-            ev = str(e.event_date)
+            ev = nm(str(e.event_date))
         descr.append((e.name, origin, ev))
     if descr:
         origins = _unique([o for _, o, _ in descr])
@@ -276,13 +297,15 @@ def _endpoint_sentences(spec: Any, m: Mapping[str, str]) -> list[str]:
             names = [e.name for e in dated if (e.last_followup, e.admin_censor_date)
                      == (lf, admin)]
             who = "" if len(fus) == 1 else f" for {_and(names)}"
-            out.append(f"patients without the event were censored at last follow-up ({lf})"
+            lf_name = nm(str(lf))
+            out.append("patients without the event were censored at last follow-up"
+                       + ("" if "follow-up" in lf_name else f" ({lf_name})")
                        + (f" or administratively on {admin}, whichever came first"
                           if admin else "") + who)
         out[-1 - len(fus):] = ["; ".join(out[-1 - len(fus):])]
     for e in timed:
         conv = f", converted to {e.units}" if e.units != e.time_unit else ""
-        out.append(f"for {e.name}, the recorded time {e.time} (in {e.time_unit}{conv}) was "
+        out.append(f"for {e.name}, the recorded time {nm(e.time)} (in {e.time_unit}{conv}) was "
                    f"used, with the event defined as {_expr(e.event or '')}")
     units = _unique([e.units for e in spec.endpoints])
     if units and "time_units" in m:
@@ -291,7 +314,8 @@ def _endpoint_sentences(spec: Any, m: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _ps_sentences(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
+def _ps_sentences(result: Any, spec: Any, m: Mapping[str, str],
+                  nm: Namer = _raw) -> list[str]:
     out: list[str] = []
     ps, mt, w = result.propensity, result.matching, result.weighting
     adj = spec.adjustment if spec is not None else None
@@ -308,7 +332,7 @@ def _ps_sentences(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
                                 "indicators"}.get(ps.missing_rule, str(ps.missing_rule))
         treated = groups_treated(spec, list(result.n_by_group))
         out.append(f"The propensity score{treated} was estimated by {pen}, fitted by "
-                   f"IRLS, on {_and(_terms(ps.formula))}; {missing}")
+                   f"IRLS, on {_and(_terms(ps.formula, nm))}; {missing}")
     elif "ps_model" in m:
         out.append(f"The propensity score was estimated by {m['ps_model']}")
     if mt is not None:
@@ -320,7 +344,8 @@ def _ps_sentences(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
         order = _ORDER.get(mt.m_order, f"in {mt.m_order} order")
         if mt.m_order == "random" and getattr(mt, "seed", None) is not None:
             order += f" (seed {mt.seed})"
-        exact = (f"exact matching on {_and(list(mt.exact))} and " if mt.exact else "")
+        exact = (f"exact matching on {_and([nm(x) for x in mt.exact])} and "
+                 if mt.exact else "")
         out.append(f"Patients were matched 1:{mt.ratio} ({kind}, "
                    f"{'with' if mt.replace else 'without'} replacement, {order}) on the "
                    f"{mt.distance}, with {exact}{cal}")
@@ -367,7 +392,7 @@ def _on(adjusted: Sequence[bool], names: Sequence[str], where: str = "matched") 
     return f" (in the {where} cohort for {_and(some)})" if some else ""
 
 
-def _stats(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
+def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> list[str]:
     out: list[str] = []
     n_levels = len(result.n_by_group)
     adjusted_word = "matched" if result.matching is not None else "weighted"
@@ -473,13 +498,13 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
         if cox:
             strata = _unique([x for a in cox for x in a.strata])
             if strata:
-                s += f", stratified by {_and(strata)}"
+                s += f", stratified by {_and([nm(x) for x in strata])}"
         out.append(s)
     for kind, what in (("cox_models", "Cox"), ("logistic_models", "logistic")):
         groups: dict[str, list[str]] = {}
         for a in _analyses_of(spec, kind):
             groups.setdefault(_model_building(a, what, m.get(f"{kind}:{a.name}", ""),
-                                              adjusted_word), []).append(a.name)
+                                              adjusted_word, nm), []).append(a.name)
         for txt, names in groups.items():
             out.append(txt + (f" ({_and(names)})" if len(groups) > 1 else ""))
         for a in _analyses_of(spec, kind):
@@ -491,7 +516,7 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
     sg = _analyses_of(spec, "subgroups")
     if sg:
         variables = _unique([v for a in sg for v in a.variables])
-        cuts = _unique([f"{k} at {_and([f'{c:g}' for c in cs])}" for a in sg
+        cuts = _unique([f"{nm(k)} at {_and([f'{c:g}' for c in cs])}" for a in sg
                         for k, cs in a.cuts.items()])
         adj_for = _unique([v for a in sg for v in a.adjust_for])
         inter = _unique(["likelihood-ratio test of treatment + variable against treatment "
@@ -499,11 +524,11 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str]) -> list[str]:
                          "Wald test of the treatment x variable terms" for a in sg])
         vs = groups_treated(spec, list(result.n_by_group)).removeprefix(" for ").replace(" (vs", " vs").rstrip(")")
         s = (f"Subgroup hazard ratios{' (' + vs + ')' if vs else ''} were estimated "
-             f"within each level of {_and(variables)}")
+             f"within each level of {_and([nm(v) for v in variables])}")
         if cuts:
             s += f" (cut-offs: {'; '.join(cuts)})"
         if adj_for:
-            s += f", adjusted for {_and(adj_for)}"
+            s += f", adjusted for {_and([nm(v) for v in adj_for])}"
         s += (f"; interaction by the {_and(inter, 'or')} (df = levels - 1); levels where "
               "a group had no patients or events were not estimable")
         s += _on([is_adj_note(m, "subgroups", a.name) for a in sg], [a.name for a in sg],
@@ -622,7 +647,8 @@ def is_adj_note(m: Mapping[str, str], kind: str, name: str) -> bool:
     return "on the adjusted" in note or "On the adjusted" in note
 
 
-def _model_building(a: Any, what: str, note: str, adjusted_word: str) -> str:
+def _model_building(a: Any, what: str, note: str, adjusted_word: str,
+                    nm: Namer = _raw) -> str:
     uni = _TEST_NAME[a.univariate_test]
     if a.entry == "univariate_p":
         s = (f"Variables with p < {a.entry_p:g} in univariable {what} analysis ({uni} test) "
@@ -638,7 +664,7 @@ def _model_building(a: Any, what: str, note: str, adjusted_word: str) -> str:
         s += (f", followed by backward elimination at {_TEST_NAME[a.criterion]} "
               f"p > {a.p_remove:g} (largest p first; factors as blocks)")
     if a.force:
-        s += f"; {_and(list(a.force))} were always kept"
+        s += f"; {_and([nm(v) for v in a.force])} were always kept"
     s += "; each step used complete cases"
     if "robust variance (cluster" in note:
         s += "; robust variance clustered by " + note.split("robust variance (cluster ")[1] \
@@ -657,13 +683,18 @@ def _model_building(a: Any, what: str, note: str, adjusted_word: str) -> str:
     return s
 
 
-def methods_paragraphs(result: Any) -> list[tuple[str, str]]:
+def methods_paragraphs(result: Any, labels: Mapping[str, str] | None = None
+                       ) -> list[tuple[str, str]]:
     """``(heading, paragraph)`` pairs of the methods section, in manuscript order.
 
     The paragraphs are prose built from the spec, the result objects and the recorded
     method notes, grouped by method: "Study design and eligibility", "Endpoints",
     "Propensity score adjustment" (with an adjustment), "Statistical analysis" and
     "Software". A note this module does not know is still listed in "Statistical analysis".
+    Variables (propensity covariates, matching, strata, subgroups, model-building, endpoint
+    dates) are named by their labels (the data model's, overridden by the spec's
+    ``variable_labels``, overridden by ``labels``), without a unit and with a common first word in lower case
+    (:func:`hccstudy.report.labels.methods_name`).
 
     Examples
     --------
@@ -680,17 +711,18 @@ def methods_paragraphs(result: Any) -> list[tuple[str, str]]:
     """
     spec = getattr(result, "spec", None)
     m: Mapping[str, str] = result.methods
+    nm = _namer(study_labels(result, labels))
     paras: list[tuple[str, str]] = []
     paras.append(("Study design and eligibility",
-                  " ".join(_sentence(s) for s in _design(result, spec, m))))
-    ep = _endpoint_sentences(spec, m)
+                  " ".join(_sentence(s) for s in _design(result, spec, m, nm))))
+    ep = _endpoint_sentences(spec, m, nm)
     if ep:
         paras.append(("Endpoints", " ".join(_sentence(s) for s in ep)))
-    adj = _ps_sentences(result, spec, m)
+    adj = _ps_sentences(result, spec, m, nm)
     if adj:
         paras.append(("Propensity score adjustment", " ".join(_sentence(s) for s in adj)))
     paras.append(("Statistical analysis",
-                  " ".join(_sentence(s) for s in _stats(result, spec, m))))
+                  " ".join(_sentence(s) for s in _stats(result, spec, m, nm))))
     ver = package_versions(("numpy", "scipy", "pandas", "formulaic"))
     paras.append(("Software", _sentence(
         f"Analyses were performed with hccstudy {_version()} in Python "
@@ -700,10 +732,10 @@ def methods_paragraphs(result: Any) -> list[tuple[str, str]]:
     return paras
 
 
-def methods_text(result: Any) -> str:
+def methods_text(result: Any, labels: Mapping[str, str] | None = None) -> str:
     """The methods section as plain text: one paragraph per topic, headings in bold-less
-    ``Heading. text`` form."""
-    return "\n\n".join(f"{h}. {p}" for h, p in methods_paragraphs(result))
+    ``Heading. text`` form (``labels`` as in :func:`methods_paragraphs`)."""
+    return "\n\n".join(f"{h}. {p}" for h, p in methods_paragraphs(result, labels))
 
 
 def file_sha256(path: str | Path) -> str:

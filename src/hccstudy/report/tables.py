@@ -90,6 +90,9 @@ class TableFormat:
         Text for a median (or CI limit) that was not reached.
     labels : mapping
         Variable name -> label shown in the tables (e.g. ``{"age_years": "Age, years"}``).
+        In a study report (:func:`study_tables`, ``write_report``) these override the
+        spec's ``variable_labels``, which override the data-model labels
+        (:mod:`hccstudy.report.labels`); display only.
     """
 
     digits: int = 2
@@ -105,8 +108,24 @@ class TableFormat:
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def label(self, name: str) -> str:
-        """The label of a variable (its name when none is set)."""
-        return str(self.labels.get(name, name))
+        """The label of a variable (its name when none is set); ``C(x, ...)`` labels ``x``.
+
+        Examples
+        --------
+        >>> f = TableFormat(labels={"bclc_stage": "BCLC stage"})
+        >>> f.label("bclc_stage"), f.label("C(bclc_stage, treatment('B'))"), f.label("ecog")
+        ('BCLC stage', 'BCLC stage', 'ecog')
+        """
+        if name in self.labels:
+            return str(self.labels[name])
+        m = _C_BARE_RE.match(name)
+        if m:
+            var = m.group("var").strip()
+            return str(self.labels.get(var, var))
+        return name
+
+
+_C_BARE_RE = re.compile(r"^C\((?P<var>[^,()]+?)\s*(?:,.*)?\)$")
 
 
 _DEFAULT = TableFormat()
@@ -383,6 +402,9 @@ _EST_COLS = ("hr", "or", "rr", "sub_hr", "estimate", "difference", "ratio", "pro
              "rate", "survival", "cif", "median", "mean", "rmst")
 _TIME_COLS = ("time", "at", "tau", "landmark", "times")
 _P_RE = re.compile(r"((^|_)p(_|$))|pvalue")
+_VAR_COLS = frozenset({"variable", "term", "covariate", "removed", "added", "entered",
+                       "dropped", "characteristic", "factor", "predictor"})
+"""Columns whose text cells name variables: shown with :func:`term_label` (labels)."""
 _COUNT_RE = re.compile(r"^(n|n_.*|.*_n|events|events_.*|.*_events|count|observed|df|k)$")
 _PERCENT_RE = re.compile(r"(percent|pct)")
 _RATE_RE = re.compile(r"(^|_)(rate|proportion)$")
@@ -397,7 +419,9 @@ def generic_table(name: str, frame: pd.DataFrame, *, fmt: TableFormat = _DEFAULT
     ``hr, or, rr, estimate, ...`` with ``ci_lower``/``ci_upper`` (or ``x_lower``/``x_upper``)
     columns, one column ``"X (95% CI)"`` replaces the three. Columns whose name looks
     like a p-value use :func:`format_p`, counts are integers, other floats get
-    ``fmt.digits`` decimals; booleans print as yes/no.
+    ``fmt.digits`` decimals; booleans print as yes/no. Text in a column naming variables
+    (``variable``, ``term``, ``covariate``, ``removed``, ...) is shown with
+    :func:`term_label` (``fmt.labels``); the numeric frame keeps the names.
 
     Examples
     --------
@@ -449,13 +473,22 @@ def generic_table(name: str, frame: pd.DataFrame, *, fmt: TableFormat = _DEFAULT
                 for n, r in zip(f[c], f[share], strict=True)]
             used.update({c, share})
             continue
-        out[_pretty(c)] = [_cell(c, v, fmt) for v in f[c]]
+        if c.lower() in _VAR_COLS:
+            out[_pretty(c)] = [_name_cell(v, fmt) if isinstance(v, str) else _cell(c, v, fmt)
+                               for v in f[c]]
+        else:
+            out[_pretty(c)] = [_cell(c, v, fmt) for v in f[c]]
         used.add(c)
     disp = pd.DataFrame(out) if out else pd.DataFrame(index=range(len(f)))
     nr = any(fmt.not_reached in v for col in out.values() for v in col)
     return ReportTable(name, title or _title(name), frame_numeric(frame), disp,
                        footnotes=tuple(footnotes), abbreviations=_abbrev(list(disp.columns))
                        + (("NR, not reached",) if nr else ()))
+
+
+def _name_cell(v: str, fmt: TableFormat) -> str:
+    """A cell naming a variable or model term (free text with ``": "`` is left whole)."""
+    return fmt.label(v) if ": " in v else term_label(v, fmt)
 
 
 def _mul(x: Any, k: float) -> Any:
@@ -629,6 +662,15 @@ def _p_eq(p: Any, fmt: TableFormat) -> str:
     return s if s.startswith("<") else f"= {s}"
 
 
+def _strata_text(strata: Any, fmt: TableFormat) -> str:
+    if isinstance(strata, str):
+        return fmt.label(strata)
+    try:
+        return ", ".join(fmt.label(str(s)) for s in strata)
+    except TypeError:
+        return str(strata)
+
+
 @register_table("LogrankResult")
 def logrank_table(name: str, lr: Any, fmt: TableFormat = _DEFAULT,
                   **_: Any) -> list[ReportTable]:
@@ -643,7 +685,8 @@ def logrank_table(name: str, lr: Any, fmt: TableFormat = _DEFAULT,
         "Expected events": [format_num(v, fmt.summary_digits, fmt) for v in tab["expected"]],
     })
     note = (f"{_test_name(lr)}: chi-square = {format_num(lr.statistic, 2, fmt)} on {lr.df} df, "
-            f"p {_p_eq(lr.p_value, fmt)}" + (f", stratified by {lr.strata}" if lr.strata else "")
+            f"p {_p_eq(lr.p_value, fmt)}" + (f", stratified by {_strata_text(lr.strata, fmt)}"
+                                             if lr.strata else "")
             + ".")
     return [ReportTable(name, f"{_test_name(lr)}: {name.replace('_', ' ')}", num, disp,
                         footnotes=(note,))]
@@ -688,6 +731,11 @@ def term_label(term: str, fmt: TableFormat = _DEFAULT) -> str:
     ('bclc_stage: C', 'tumour_size_cm')
     >>> term_label("age_years:sex[T.male]")
     'age_years × sex: male'
+    >>> f = TableFormat(labels={"bclc_stage": "BCLC stage", "age_years": "Age, years"})
+    >>> term_label("C(bclc_stage, treatment('B'))[T.C]", f), term_label("age_years", f)
+    ('BCLC stage: C vs B', 'Age, years')
+    >>> term_label("C(treatment_period)[T.2.0]", f), term_label("C(bclc_stage)", f)
+    ('treatment_period: 2.0', 'BCLC stage')
     """
     parts = _split_top(term)
     if len(parts) > 1:
@@ -724,8 +772,9 @@ def cox_table(name: str, fit: Any, fmt: TableFormat = _DEFAULT, **_: Any) -> lis
     var = ("robust (sandwich) variance" if fit.variance == "robust" else
            "model-based variance")
     notes = [f"Cox proportional hazards model, {fit.ties} ties, {var}; n = {fit.n}, "
-             f"events = {fit.n_events}" + (f"; stratified by {', '.join(fit.strata)}"
-                                           if fit.strata else "") + ".",
+             f"events = {fit.n_events}" + (
+                 f"; stratified by {', '.join(fmt.label(s) for s in fit.strata)}"
+                 if fit.strata else "") + ".",
              f"p-values are Wald tests; global tests: {', '.join(tl)}."]
     if fit.unstable:
         notes.append("Unstable (diverging) estimates: "
@@ -763,7 +812,7 @@ def model_building_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
     lvl = _ci_head(getattr(res.univariate, "conf_level", 0.95))
 
     def label(r: Any) -> str:
-        v = fmt.label(str(r["variable"]))
+        v = term_label(str(r["variable"]), fmt)
         lev, ref = r.get("level", ""), r.get("reference", "")
         if isinstance(lev, str) and lev:
             v += f": {lev}" + (f" vs {ref}" if isinstance(ref, str) and ref else "")
@@ -1068,11 +1117,15 @@ def _table1_single(name: str, t: Any, fmt: TableFormat = _DEFAULT,
 
 
 @register_table("BalanceResult")
-def balance_table(name: str, bal: Any, fmt: TableFormat = _DEFAULT,
-                  **_: Any) -> list[ReportTable]:
-    """Standardised mean differences (and variance ratios) before and after adjustment."""
+def balance_table(name: str, bal: Any, fmt: TableFormat = _DEFAULT, *,
+                  covariates: Sequence[str] | None = None, **_: Any) -> list[ReportTable]:
+    """Standardised mean differences (and variance ratios) before and after adjustment.
+
+    ``covariates`` (the balanced columns) let a factor-level term such as ``bclc_stageC``
+    read "BCLC stage: C" (:func:`~hccstudy.report.labels.balance_term_label`).
+    """
     tab = bal.to_frame()
-    cols: dict[str, list[str]] = {"Covariate": [term_label(str(t), fmt) for t in tab.index]}
+    cols: dict[str, list[str]] = {"Covariate": balance_labels(bal, fmt, covariates)}
     for stage in ("before", "after"):
         if f"smd_{stage}" in tab:
             cols[f"Mean treated, {stage}"] = [format_num(v, 3, fmt)
@@ -1087,6 +1140,17 @@ def balance_table(name: str, bal: Any, fmt: TableFormat = _DEFAULT,
     return [ReportTable(name, "Covariate balance", frame_numeric(tab), pd.DataFrame(cols),
                         footnotes=tuple(notes),
                         abbreviations=("SMD, standardised mean difference",))]
+
+
+def balance_labels(bal: Any, fmt: TableFormat = _DEFAULT,
+                   covariates: Sequence[str] | None = None) -> list[str]:
+    """The display label of each term of a balance result, in its order."""
+    from hccstudy.report.labels import balance_term_label
+
+    terms = [str(t) for t in bal.to_frame().index]
+    binary = list(getattr(bal, "binary", ())) or [True] * len(terms)
+    return [balance_term_label(t, fmt.labels, binary=bool(b), covariates=covariates)
+            if fmt.labels else t for t, b in zip(terms, binary, strict=False)]
 
 
 @register_table("PropensityResult")
@@ -1180,13 +1244,21 @@ def _units(result: Any, name: str) -> str | None:
     return None
 
 
+def balance_covariates(result: Any) -> list[str] | None:
+    """The covariates a study balanced (role ``propensity``), None without a spec."""
+    spec = getattr(result, "spec", None)
+    return spec.covariates_with("propensity") if spec is not None else None
+
+
 def study_tables(result: Any, fmt: TableFormat = _DEFAULT,
                  times: Sequence[float] | None = None) -> list[ReportTable]:
     """Every table of a :class:`~hccstudy.design.run.StudyResult`, in report order.
 
     Order: eligibility flow, the outcomes in spec order (Table 1, survival summaries with
     their log-rank p, Cox models, other analyses), then the propensity model, matching
-    and balance. Table keys are unique (suffixes ``_2`` ... on collisions).
+    and balance. Table keys are unique (suffixes ``_2`` ... on collisions). Variables are
+    shown by their labels: the data model's, the spec's ``variable_labels``, then
+    ``fmt.labels`` (:func:`hccstudy.report.labels.study_labels`).
 
     Examples
     --------
@@ -1201,6 +1273,9 @@ def study_tables(result: Any, fmt: TableFormat = _DEFAULT,
     >>> study_tables(r)[1].footnotes[1].startswith("Log-rank test: chi-square")
     True
     """
+    from hccstudy.report.labels import study_labels
+
+    fmt = replace(fmt, labels=study_labels(result, fmt.labels))
     out: list[ReportTable] = [flow_table(result, fmt)]
     spec = getattr(result, "spec", None)
     group = spec.groups.name if spec is not None else None
@@ -1221,7 +1296,8 @@ def study_tables(result: Any, fmt: TableFormat = _DEFAULT,
     if result.matching is not None:
         out.extend(build_tables("matching", result.matching, fmt))
     if result.balance is not None:
-        out.extend(build_tables("balance", result.balance, fmt))
+        out.extend(build_tables("balance", result.balance, fmt,
+                                covariates=balance_covariates(result)))
     seen: dict[str, int] = {}
     uniq = []
     for t in out:

@@ -42,8 +42,10 @@ __all__ = [
     "Kind",
     "TableSchema",
     "canonical_unit",
+    "column_labels",
     "convert_factor",
     "data_dictionary_markdown",
+    "default_label",
     "normalise_name",
 ]
 
@@ -75,6 +77,15 @@ class Column:
         de-identification and never shown in reports.
     synonyms : tuple of str
         Header names (normalised) that map to this column without a mapping file.
+    label : str
+        Short manuscript label shown in report tables and figures (``"Age, years"``);
+        default: the description up to its first full stop, with ``", <unit>"`` appended
+        for a measurement unit (:func:`default_label`).
+
+    Examples
+    --------
+    >>> Column("x_mm", "number", "Longest diameter (RECIST 1.1). Measured on CT", unit="mm").label
+    'Longest diameter, mm'
     """
 
     name: str
@@ -87,6 +98,29 @@ class Column:
     required: bool = False
     identifier: bool = False
     synonyms: tuple[str, ...] = ()
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", default_label(self.description, self.unit))
+
+
+_NO_UNIT_LABEL = ("count", "ratio", "points", "grade", "cycles")
+
+
+def default_label(description: str, unit: str | None = None) -> str:
+    """A label from a description and unit: first sentence, no parentheses, ``", unit"``.
+
+    Examples
+    --------
+    >>> default_label("Serum albumin", "g/dL"), default_label("Number of tumours", "count")
+    ('Serum albumin, g/dL', 'Number of tumours')
+    >>> default_label("Portal vein invasion. Yes/no (true/false)")
+    'Portal vein invasion'
+    """
+    text = description.split(". ", 1)[0].rstrip(".")
+    text = re.sub(r"\s*\([^()]*\)", "", text).strip() or description
+    return f"{text}, {unit}" if unit and unit not in _NO_UNIT_LABEL else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,26 +190,35 @@ PATIENTS = TableSchema(
         Column("birth_date", "date", "Date of birth (identifier: shifted on de-identification)",
                identifier=True, synonyms=("dob", "date_of_birth", "birthdate")),
         Column("centre", "text", "Treating centre or hospital (multi-centre cohorts)",
-               synonyms=("center", "hospital", "site", "institution")),
+               synonyms=("center", "hospital", "site", "institution"),
+               label="Centre"),
         Column("source_db", "text", "Source database (e.g. single-centre series vs registry)",
-               synonyms=("database", "source")),
-        Column("sex", "category", "Sex", codes=("male", "female"), synonyms=("gender",)),
+               synonyms=("database", "source"),
+               label="Source database"),
+        Column("sex", "category", "Sex", codes=("male", "female"), synonyms=("gender",),
+               label="Sex"),
         Column("age_years", "number", "Age at diagnosis", unit="years", minimum=0, maximum=120,
-               synonyms=("age", "age_at_diagnosis", "age_yr")),
+               synonyms=("age", "age_at_diagnosis", "age_yr"),
+               label="Age, years"),
         Column("etiology", "category", "Underlying liver disease",
                codes=("HBV", "HCV", "HBV_HCV", "alcohol", "MASLD", "NBNC", "NBNC_alcohol",
                       "other", "unknown"),
-               synonyms=("aetiology", "cause", "viral_status", "underlying_disease")),
+               synonyms=("aetiology", "cause", "viral_status", "underlying_disease"),
+               label="Aetiology"),
         Column("diagnosis_date", "date", "Date of HCC diagnosis",
-               synonyms=("dx_date", "date_of_diagnosis", "diagnosis")),
+               synonyms=("dx_date", "date_of_diagnosis", "diagnosis"),
+               label="Date of diagnosis"),
         Column("diagnosis_method", "category", "How HCC was diagnosed",
                codes=("pathology", "imaging_afp_gt400", "imaging_two_modalities", "imaging",
-                      "other")),
+                      "other"),
+               label="Diagnostic method"),
         Column("death_date", "date", "Date of death (empty when alive)",
-               synonyms=("date_of_death", "dod", "death")),
+               synonyms=("date_of_death", "dod", "death"),
+               label="Date of death"),
         Column("last_followup_date", "date", "Date last known alive (last contact)",
                synonyms=("last_follow_up", "last_fu", "last_contact", "last_contact_date",
-                         "date_last_followup", "last_followup", "fu_date")),
+                         "date_last_followup", "last_followup", "fu_date"),
+               label="Date of last follow-up"),
     ),
 )
 
@@ -186,53 +229,76 @@ BASELINE = TableSchema(
     columns=(
         _PID,
         Column("assessment_date", "date", "Date of the baseline assessment",
-               synonyms=("baseline_date",)),
+               synonyms=("baseline_date",),
+               label="Date of baseline assessment"),
         Column("bilirubin", "number", "Total bilirubin", unit="mg/dL", minimum=0, maximum=50,
-               synonyms=("total_bilirubin", "t_bil", "tbil", "bil", "bilirubin_total")),
+               synonyms=("total_bilirubin", "t_bil", "tbil", "bil", "bilirubin_total"),
+               label="Total bilirubin, mg/dL"),
         Column("albumin", "number", "Serum albumin", unit="g/dL", minimum=0.5, maximum=7,
-               synonyms=("alb", "serum_albumin")),
+               synonyms=("alb", "serum_albumin"),
+               label="Albumin, g/dL"),
         Column("inr", "number", "Prothrombin time INR", unit="ratio", minimum=0.5, maximum=15,
-               synonyms=("pt_inr",)),
+               synonyms=("pt_inr",),
+               label="INR"),
         Column("creatinine", "number", "Serum creatinine", unit="mg/dL", minimum=0, maximum=30,
-               synonyms=("cr", "creat")),
+               synonyms=("cr", "creat"),
+               label="Creatinine, mg/dL"),
         Column("platelets", "number", "Platelet count", unit="10^9/L", minimum=1, maximum=2000,
-               synonyms=("plt", "platelet", "platelet_count")),
+               synonyms=("plt", "platelet", "platelet_count"),
+               label="Platelet count, 10^9/L"),
         Column("ascites", "category", "Ascites (Child-Pugh grading)",
-               codes=("none", "mild", "moderate_severe")),
+               codes=("none", "mild", "moderate_severe"),
+               label="Ascites"),
         Column("encephalopathy", "category", "Hepatic encephalopathy (West Haven grade group)",
-               codes=("none", "grade_1_2", "grade_3_4"), synonyms=("he", "hepatic_encephalopathy")),
+               codes=("none", "grade_1_2", "grade_3_4"), synonyms=("he", "hepatic_encephalopathy"),
+               label="Hepatic encephalopathy"),
         Column("child_pugh_class", "category", "Child-Pugh class as recorded",
-               codes=("A", "B", "C"), synonyms=("child_pugh", "cp_class", "child", "cp")),
+               codes=("A", "B", "C"), synonyms=("child_pugh", "cp_class", "child", "cp"),
+               label="Child-Pugh class"),
         Column("child_pugh_score", "integer", "Child-Pugh points as recorded", unit="points",
-               minimum=5, maximum=15, synonyms=("cp_score",)),
+               minimum=5, maximum=15, synonyms=("cp_score",),
+               label="Child-Pugh score"),
         Column("tumour_number", "integer", "Number of tumours", unit="count", minimum=0, maximum=100,
                synonyms=("tumor_number", "number_of_tumours", "number_of_tumors", "n_tumours",
-                         "n_tumors")),
+                         "n_tumors"),
+               label="Number of tumours"),
         Column("growth_pattern", "category", "Single or multiple tumours",
-               codes=("single", "multiple")),
+               codes=("single", "multiple"),
+               label="Growth pattern"),
         Column("tumour_size_cm", "number", "Largest tumour diameter", unit="cm", minimum=0,
                maximum=40, synonyms=("tumor_size", "tumour_size", "size_cm", "max_diameter",
-                                     "tumor_size_cm")),
+                                     "tumor_size_cm"),
+               label="Tumour size, cm"),
         Column("pvi", "bool", f"Portal vein invasion. {_YES_NO}",
-               synonyms=("portal_vein_invasion", "pvtt", "portal_vein_thrombosis")),
+               synonyms=("portal_vein_invasion", "pvtt", "portal_vein_thrombosis"),
+               label="Portal vein invasion"),
         Column("vp_grade", "category", "Portal invasion extent (LCSGJ Vp)",
-               codes=("Vp0", "Vp1", "Vp2", "Vp3", "Vp4"), synonyms=("vp",)),
+               codes=("Vp0", "Vp1", "Vp2", "Vp3", "Vp4"), synonyms=("vp",),
+               label="Portal vein invasion (Vp)"),
         Column("hvi", "bool", f"Hepatic vein invasion. {_YES_NO}",
-               synonyms=("hepatic_vein_invasion",)),
+               synonyms=("hepatic_vein_invasion",),
+               label="Hepatic vein invasion"),
         Column("nodes", "bool", f"Regional lymph node metastasis. {_YES_NO}",
-               synonyms=("lymph_node", "ln_metastasis", "n_stage", "ln")),
+               synonyms=("lymph_node", "ln_metastasis", "n_stage", "ln"),
+               label="Lymph node metastasis"),
         Column("metastasis", "bool", f"Extrahepatic (distant) metastasis. {_YES_NO}",
-               synonyms=("distant_metastasis", "ehs", "extrahepatic_spread", "m_stage")),
+               synonyms=("distant_metastasis", "ehs", "extrahepatic_spread", "m_stage"),
+               label="Extrahepatic metastasis"),
         Column("ecog", "integer", "ECOG performance status", unit="grade", minimum=0, maximum=5,
-               synonyms=("ecog_ps", "ps", "performance_status")),
+               synonyms=("ecog_ps", "ps", "performance_status"),
+               label="ECOG performance status"),
         Column("afp", "number", "Alpha-fetoprotein", unit="ng/mL", minimum=0, maximum=1e8,
-               synonyms=("alpha_fetoprotein", "afp_ng_ml")),
+               synonyms=("alpha_fetoprotein", "afp_ng_ml"),
+               label="AFP, ng/mL"),
         Column("pivka", "number", "PIVKA-II (DCP)", unit="mAU/mL", minimum=0, maximum=1e8,
-               synonyms=("pivka_ii", "dcp", "pivka2")),
+               synonyms=("pivka_ii", "dcp", "pivka2"),
+               label="PIVKA-II, mAU/mL"),
         Column("bclc_stage", "category", "BCLC stage as recorded", codes=("0", "A", "B", "C", "D"),
-               synonyms=("bclc",)),
+               synonyms=("bclc",),
+               label="BCLC stage"),
         Column("tnm_stage", "text", "TNM stage as recorded (system named in the study card)",
-               synonyms=("stage", "tnm", "lcsgj_stage", "muicc_stage")),
+               synonyms=("stage", "tnm", "lcsgj_stage", "muicc_stage"),
+               label="TNM stage"),
     ),
 )
 
@@ -243,34 +309,46 @@ TREATMENTS = TableSchema(
     columns=(
         _PID,
         Column("treatment_number", "integer", "Order of the treatment (1 = first)", unit="count",
-               minimum=1, maximum=100, synonyms=("line", "treatment_line", "sequence")),
+               minimum=1, maximum=100, synonyms=("line", "treatment_line", "sequence"),
+               label="Treatment number"),
         Column("treatment_type", "category", "Type of treatment",
                codes=("RT", "CCRT", "HAIC", "TACE", "TACI", "resection", "ablation", "transplant",
                       "systemic", "other"),
                synonyms=("treatment", "first_treatment", "modality", "tx_type", "tx",
-                         "treatment_modality", "initial_treatment")),
+                         "treatment_modality", "initial_treatment"),
+               label="Treatment type"),
         Column("start_date", "date", "Start of the treatment (RT start, first cycle, operation)",
                synonyms=("treatment_date", "tx_date", "rt_start_date", "rt_start",
-                         "treatment_start_date", "date_of_treatment")),
+                         "treatment_start_date", "date_of_treatment"),
+               label="Start of treatment"),
         Column("end_date", "date", "End of the treatment course",
-               synonyms=("rt_end_date", "rt_end", "treatment_end_date")),
+               synonyms=("rt_end_date", "rt_end", "treatment_end_date"),
+               label="End of treatment"),
         Column("intent", "category", "Treatment intent", codes=("curative", "palliative", "bridging",
-                                                                 "other")),
+                                                                 "other"),
+               label="Treatment intent"),
         Column("rt_dose_gy", "number", "RT total dose", unit="Gy", minimum=0, maximum=150,
-               synonyms=("total_dose", "dose_gy", "rt_dose", "total_dose_gy", "rt_total_dose_gy")),
+               synonyms=("total_dose", "dose_gy", "rt_dose", "total_dose_gy", "rt_total_dose_gy"),
+               label="RT total dose, Gy"),
         Column("rt_fractions", "integer", "Number of RT fractions", unit="count", minimum=1,
-               maximum=60, synonyms=("fractions", "fx", "n_fractions", "number_of_fractions")),
+               maximum=60, synonyms=("fractions", "fx", "n_fractions", "number_of_fractions"),
+               label="RT fractions"),
         Column("rt_technique", "category", "RT technique",
                codes=("3DCRT", "IMRT", "VMAT", "SBRT", "proton", "carbon", "other"),
-               synonyms=("technique",)),
+               synonyms=("technique",),
+               label="RT technique"),
         Column("rt_target", "text", "RT target (e.g. primary, PVTT, primary+PVTT)",
-               synonyms=("target", "rt_site")),
+               synonyms=("target", "rt_site"),
+               label="RT target"),
         Column("haic_regimen", "text", "HAIC regimen (e.g. 5-FU + cisplatin, FOLFOX)",
-               synonyms=("regimen", "chemotherapy_regimen")),
+               synonyms=("regimen", "chemotherapy_regimen"),
+               label="HAIC regimen"),
         Column("haic_cycles", "integer", "HAIC cycles given", unit="cycles", minimum=0, maximum=50,
-               synonyms=("cycles", "n_cycles")),
+               synonyms=("cycles", "n_cycles"),
+               label="HAIC cycles"),
         Column("drugs", "text", "Drug names, separated by ';' (e.g. atezolizumab;bevacizumab)",
-               synonyms=("drug", "drug_names", "systemic_agent", "agents")),
+               synonyms=("drug", "drug_names", "systemic_agent", "agents"),
+               label="Drugs"),
     ),
 )
 
@@ -281,20 +359,29 @@ LESIONS = TableSchema(
     columns=(
         _PID,
         Column("lesion_id", "text", "Lesion label, stable across assessments",
-               synonyms=("lesion", "lesion_no")),
-        Column("assessment_date", "date", "Imaging date", synonyms=("scan_date", "imaging_date")),
-        Column("timepoint", "text", "Visit label (baseline, 3m, ...)", synonyms=("visit",)),
+               synonyms=("lesion", "lesion_no"),
+               label="Lesion"),
+        Column("assessment_date", "date", "Imaging date", synonyms=("scan_date", "imaging_date"),
+               label="Imaging date"),
+        Column("timepoint", "text", "Visit label (baseline, 3m, ...)", synonyms=("visit",),
+               label="Visit"),
         Column("target", "bool", f"Target lesion at baseline. {_YES_NO}",
-               synonyms=("is_target", "target_lesion")),
-        Column("location", "text", "Liver segment or organ", synonyms=("segment", "organ")),
+               synonyms=("is_target", "target_lesion"),
+               label="Target lesion"),
+        Column("location", "text", "Liver segment or organ", synonyms=("segment", "organ"),
+               label="Location"),
         Column("viable_diameter_mm", "number", "Longest viable (arterially enhancing) diameter",
-               unit="mm", minimum=0, maximum=400, synonyms=("viable_diameter", "viable_mm")),
+               unit="mm", minimum=0, maximum=400, synonyms=("viable_diameter", "viable_mm"),
+               label="Viable tumour diameter, mm"),
         Column("longest_diameter_mm", "number", "Longest overall diameter (RECIST 1.1)", unit="mm",
-               minimum=0, maximum=400, synonyms=("longest_diameter", "diameter_mm")),
+               minimum=0, maximum=400, synonyms=("longest_diameter", "diameter_mm"),
+               label="Longest diameter, mm"),
         Column("new_lesion", "bool", f"New lesion at this assessment. {_YES_NO}",
-               synonyms=("new",)),
+               synonyms=("new",),
+               label="New lesion"),
         Column("nontarget_response", "category", "Non-target lesion response",
-               codes=("CR", "non_CR_non_PD", "PD", "NE")),
+               codes=("CR", "non_CR_non_PD", "PD", "NE"),
+               label="Non-target response"),
     ),
 )
 
@@ -304,13 +391,17 @@ LABS = TableSchema(
     synonyms=("lab", "laboratory", "labs_over_time", "blood_tests"),
     columns=(
         _PID,
-        Column("lab_date", "date", "Sample date", synonyms=("sample_date", "date")),
+        Column("lab_date", "date", "Sample date", synonyms=("sample_date", "date"),
+               label="Sample date"),
         Column("test", "category", "Test code",
                codes=("bilirubin", "albumin", "inr", "creatinine", "platelets", "afp", "pivka",
                       "alt", "ast", "alp", "ggt", "hemoglobin", "wbc", "anc", "alc"),
-               synonyms=("lab_test", "analyte", "parameter")),
-        Column("value", "number", "Result in the unit given in 'unit'", synonyms=("result",)),
-        Column("unit", "text", "Unit of 'value' as reported", synonyms=("units",)),
+               synonyms=("lab_test", "analyte", "parameter"),
+               label="Laboratory test"),
+        Column("value", "number", "Result in the unit given in 'unit'", synonyms=("result",),
+               label="Value"),
+        Column("unit", "text", "Unit of 'value' as reported", synonyms=("units",),
+               label="Unit"),
     ),
 )
 
@@ -322,14 +413,18 @@ EVENTS = TableSchema(
         _PID,
         Column("event_type", "category", "Event",
                codes=("progression", "recurrence", "death", "last_followup"),
-               synonyms=("event",)),
-        Column("event_date", "date", "Date of the event"),
+               synonyms=("event",),
+               label="Event"),
+        Column("event_date", "date", "Date of the event",
+               label="Date of event"),
         Column("site", "category", "Site of progression or recurrence",
                codes=("local", "intrahepatic", "extrahepatic", "intra_and_extrahepatic"),
-               synonyms=("progression_site", "recurrence_site", "failure_site")),
+               synonyms=("progression_site", "recurrence_site", "failure_site"),
+               label="Site of progression or recurrence"),
         Column("rt_field_position", "category", "Position relative to the RT field",
                codes=("in_field", "marginal", "out_of_field", "not_applicable"),
-               synonyms=("rt_field", "field_position")),
+               synonyms=("rt_field", "field_position"),
+               label="Position to the RT field"),
     ),
 )
 
@@ -340,11 +435,15 @@ ADVERSE_EVENTS = TableSchema(
     columns=(
         _PID,
         Column("term", "text", "CTCAE term (e.g. 'Platelet count decreased')",
-               synonyms=("ae_term", "adverse_event", "toxicity")),
+               synonyms=("ae_term", "adverse_event", "toxicity"),
+               label="Adverse event"),
         Column("grade", "integer", "CTCAE grade", unit="grade", minimum=1, maximum=5,
-               synonyms=("ctcae_grade", "ae_grade")),
-        Column("onset_date", "date", "Onset date", synonyms=("ae_date", "date_of_onset")),
-        Column("ctcae_version", "category", "CTCAE version", codes=("4.03", "5.0")),
+               synonyms=("ctcae_grade", "ae_grade"),
+               label="CTCAE grade"),
+        Column("onset_date", "date", "Onset date", synonyms=("ae_date", "date_of_onset"),
+               label="Onset date"),
+        Column("ctcae_version", "category", "CTCAE version", codes=("4.03", "5.0"),
+               label="CTCAE version"),
     ),
 )
 
@@ -431,6 +530,25 @@ def convert_factor(variable: str, unit: str) -> float | None:
     return UNIT_CONVERSIONS.get(variable, {}).get(spelled)
 
 
+def column_labels() -> dict[str, str]:
+    """Column name -> manuscript label of every declared column (identifiers left out).
+
+    A name declared in several tables takes the label of the first (``patients`` first).
+
+    Examples
+    --------
+    >>> labels = column_labels()
+    >>> labels["age_years"], labels["bclc_stage"], "hospital_number" in labels
+    ('Age, years', 'BCLC stage', False)
+    """
+    out: dict[str, str] = {}
+    for t in TABLES.values():
+        for c in t.columns:
+            if not c.identifier and c.name != "patient_id":
+                out.setdefault(c.name, c.label)
+    return out
+
+
 def data_dictionary_markdown() -> str:
     """The data dictionary as Markdown (the body of ``docs/data-dictionary.md``).
 
@@ -445,8 +563,8 @@ def data_dictionary_markdown() -> str:
         out.append("")
         out.append(f"{t.description} Record key: {', '.join(f'`{k}`' for k in t.key)}.")
         out.append("")
-        out.append("| Column | Type | Unit | Range / codes | Required | Description |")
-        out.append("|---|---|---|---|---|---|")
+        out.append("| Column | Label | Type | Unit | Range / codes | Required | Description |")
+        out.append("|---|---|---|---|---|---|---|")
         for c in t.columns:
             if c.codes:
                 allowed = ", ".join(f"`{x}`" for x in c.codes)
@@ -456,7 +574,9 @@ def data_dictionary_markdown() -> str:
                 allowed = ""
             flags = "yes" if c.required else ""
             desc = c.description + (" **Identifier.**" if c.identifier else "")
-            out.append(f"| `{c.name}` | {c.kind} | {c.unit or ''} | {allowed} | {flags} | {desc} |")
+            label = c.label.replace("|", "\\|")
+            out.append(f"| `{c.name}` | {label} | {c.kind} | {c.unit or ''} | {allowed} | {flags} "
+                       f"| {desc} |")
         out.append("")
     return "\n".join(out)
 

@@ -173,10 +173,13 @@ def _layout(ng: int, risk_table: bool, figsize: tuple[float, float] | None
     return fig, fig.add_subplot(gs[0]), gs[1]
 
 
-def _legend(ax: Axes, n: int, loc: Literal["upper right", "upper left", "center left"]
-            ) -> None:
+def _legend(ax: Axes, n: int, loc: Literal["upper right", "upper left", "center left"],
+            title: str | None = None) -> None:
     if n > 1:
-        ax.legend(loc=loc, handlelength=2.2)
+        if title:
+            ax.legend(loc=loc, handlelength=2.2, title=title)
+        else:
+            ax.legend(loc=loc, handlelength=2.2)
 
 
 @styled
@@ -195,6 +198,7 @@ def km_figure(
     xmax: float | None = None,
     palette: Sequence[str] | None = None,
     figsize: tuple[float, float] | None = None,
+    legend_title: str | None = None,
 ) -> Figure:
     """Kaplan-Meier curves with censor marks, optional CI bands and medians, and numbers at risk.
 
@@ -226,6 +230,8 @@ def km_figure(
     figsize : (float, float), optional
         Width and height in inches, the at-risk table included (default 5.5
         wide, 3.4 high plus 0.3 + 0.15 per group for the table).
+    legend_title : str, optional
+        Title of the legend (e.g. the label of the grouping variable).
 
     Returns
     -------
@@ -289,7 +295,7 @@ def km_figure(
     if test is not None:
         ax.text(0.03, 0.05, format_p(test.p_value, name=f"{_test_name(test)} p"),
                 transform=ax.transAxes, ha="left", va="bottom")
-    _legend(ax, len(groups), "upper right")
+    _legend(ax, len(groups), "upper right", legend_title)
     if table_spec is not None:
         _risk_table(fig, table_spec, ax, risk_table_counts(km, ticks), groups, colours)
     return fig
