@@ -78,7 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from hccstudy.analyse.subgroups import subgroup_analysis
     from hccstudy.analyse.table1 import table1
     from hccstudy.analyse.toxicity import adverse_event_table
-    from hccstudy.design import run
+    from hccstudy.design.run import run
 
 
 def __getattr__(name: str) -> Any:

@@ -85,8 +85,9 @@ def test_table1_marginals_exact(result) -> None:  # type: ignore[no-untyped-def]
     assert _counts(before, "bclc_stage", "non-CCRT") == {"A": 93, "B": 247, "C": 411}
     assert _counts(before, "bclc_stage", "CCRT") == {"A": 0, "B": 18, "C": 88}
     assert _counts(before, "hvi", "non-CCRT") == {"False": 671, "True": 77}
+    # etiology codes shown as the paper words them (spec value_labels)
     assert _counts(before, "etiology", "non-CCRT") == {
-        "HBV": 487, "HBV_HCV": 25, "HCV": 76, "NBNC_alcohol": 77, "unknown": 86}
+        "HBV": 487, "HBV and HCV": 25, "HCV": 76, "NBNC and alcohol": 77, "Unknown": 86}
     rows = {r["variable"]: r for r in before.rows if r["level"] == ""}
     assert rows["age_years"]["CCRT:median"] == 52 and rows["tumour_size_cm"]["CCRT:median"] == 10
     assert (rows["age_years"]["non-CCRT:min"], rows["age_years"]["non-CCRT:max"]) == (8, 83)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["AnalysisBase", "Cohort"]
 
@@ -19,7 +19,8 @@ _COHORT: Any = Field(default="auto", description="'analysis' (all eligible), 'ad
 
 
 class AnalysisBase(_Model):
-    """Fields every analysis has: its unique ``name`` and the ``cohort`` it runs on.
+    """Fields every analysis has: its unique ``name``, the ``cohort`` it runs on, an
+    optional row filter ``where`` and an optional report caption ``title``.
 
     Subclasses add ``type: Literal["..."]`` (the discriminator) and their options.
     """
@@ -29,6 +30,18 @@ class AnalysisBase(_Model):
     where: str | None = Field(default=None, description="Row filter on the cohort (a safe "
                               "expression, e.g. \"pivka >= 60\"); rows where it is false or "
                               "unknown are left out and counted in the methods text.")
+    title: str | None = Field(default=None, description="Caption of the analysis's table "
+                              "and figure in the report, worded as the manuscript (e.g. "
+                              "'Overall survival of the CCRT and non-CCRT groups'); default: "
+                              "a caption written from the analysis type, the endpoint label, "
+                              "the grouping and the cohort. Display only.")
+
+    @field_validator("title")
+    @classmethod
+    def _title_text(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("title: empty (leave it out for the default caption)")
+        return v.strip() if v is not None else None
 
 
 def nonnegative_times(v: list[float]) -> list[float]:

@@ -43,6 +43,7 @@ __all__ = [
     "EndpointSpec",
     "GroupSpec",
     "StudySpec",
+    "default_endpoint_label",
     "dump_spec",
     "json_schema",
     "load_spec",
@@ -74,6 +75,50 @@ def _value_text(v: Any) -> Any:
     if isinstance(v, str | int | float | np.integer | np.floating):
         return str(v)
     return v
+
+
+ENDPOINT_LABELS: dict[str, str] = {
+    "os": "Overall survival",
+    "pfs": "Progression-free survival",
+    "ttp": "Time to progression",
+    "dfs": "Disease-free survival",
+    "rfs": "Recurrence-free survival",
+    "efs": "Event-free survival",
+    "lc": "Local control",
+    "lpfs": "Local progression-free survival",
+    "lrfs": "Local recurrence-free survival",
+    "ihpfs": "Intrahepatic progression-free survival",
+    "dmfs": "Distant metastasis-free survival",
+    "css": "Cancer-specific survival",
+    "dss": "Disease-specific survival",
+    "ffs": "Failure-free survival",
+    "ff": "Freedom from failure",
+    "ttr": "Time to recurrence",
+    "ttf": "Time to treatment failure",
+    "dor": "Duration of response",
+}
+"""Default labels of the usual endpoint names (``EndpointSpec.label`` overrides them)."""
+
+
+def default_endpoint_label(name: str) -> str:
+    """The label of an endpoint without a ``label``: the usual words, else its name as text.
+
+    The usual abbreviations (``os``, ``pfs``, ``ttp``, ``dfs``, ``rfs``, ``lc``, ``lpfs``,
+    ``css``, ``ffs``, ... in :data:`ENDPOINT_LABELS`, any case) read as their words; any
+    other name reads with underscores as spaces and its first letter capitalised.
+
+    Examples
+    --------
+    >>> default_endpoint_label("os"), default_endpoint_label("PFS")
+    ('Overall survival', 'Progression-free survival')
+    >>> default_endpoint_label("ff_infield")
+    'Ff infield'
+    """
+    known = ENDPOINT_LABELS.get(name.strip().lower())
+    if known is not None:
+        return known
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
 
 
 class SourceFile(_Model):
@@ -191,6 +236,10 @@ class EndpointSpec(_Model):
     """
 
     name: str
+    label: str | None = Field(default=None, description="Name of the endpoint in the report "
+                              "(captions, Methods), e.g. 'Overall survival'; default: the usual "
+                              "words of os, pfs, ttp, dfs, rfs, lc, lpfs, css, ffs, ..., else "
+                              "the name with underscores as spaces. Display only.")
     event: str | None = Field(default=None, description="Event expression (default: "
                               "notna(event_date)).")
     time: str | None = Field(default=None, description="Existing time column (then no dates).")
@@ -204,6 +253,18 @@ class EndpointSpec(_Model):
     admin_censor_date: str | None = Field(default=None, description="Administrative censoring "
                                           "date (ISO).")
     units: Literal["days", "months", "years"] = Field(default="months", description="Output unit; months = days / 30.4375, years = days / 365.25.")
+
+    @field_validator("label")
+    @classmethod
+    def _label_text(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("label: empty (leave it out for the default label)")
+        return v.strip() if v is not None else None
+
+    @property
+    def display_label(self) -> str:
+        """``label``, else :func:`default_endpoint_label` of the name."""
+        return self.label or default_endpoint_label(self.name)
 
     @model_validator(mode="after")
     def _kind(self) -> EndpointSpec:
@@ -598,6 +659,7 @@ groups:
   reference: non-CCRT
 endpoints:
   - name: os
+    label: Overall survival
     origin: {CCRT: rt_start_date, non-CCRT: treatment_date}
     event_date: death_date
     last_followup: last_contact_date
@@ -613,7 +675,7 @@ adjustment:
   outcome_variance: robust_pair
 analyses:
   - {name: table1, type: table1, continuous: median_range}
-  - {name: km_os, type: km, endpoint: os}
+  - {name: km_os, type: km, endpoint: os, title: Overall survival of the CCRT and matched non-CCRT groups}
   - {name: logrank_os, type: logrank, endpoint: os}
   - {name: cox_os, type: cox, endpoint: os}
 value_labels:
@@ -684,6 +746,20 @@ def schema_markdown() -> str:
         "given to `write_report` overrides both. Labels are display only: expressions, "
         "analyses and the `*_numeric.csv` tables keep the column names. A label may name a "
         "column that only some analyses use; an empty label is refused.\n"
+        "* **Captions and endpoint labels**: every analysis may have a `title`, the caption "
+        "of its table and figure in the report, worded as the manuscript; without one the "
+        "report writes a caption from the analysis type, the endpoint label, the grouping "
+        "and the cohort (\"Overall survival by treatment group, matched cohort "
+        "(Kaplan-Meier)\", \"Univariable and multivariable Cox regression for overall "
+        "survival\", \"Baseline characteristics\"), never from the analysis name. An "
+        "endpoint's `label` names it in captions and the Methods (\"Overall survival was "
+        "measured from ...\"); without one the usual names read as their words (`os` "
+        "Overall survival, `pfs` Progression-free survival, `ttp` Time to progression, `dfs` "
+        "Disease-free survival, `rfs` Recurrence-free survival, `lc` Local control, `lpfs` "
+        "Local progression-free survival, `css` Cancer-specific survival, `ffs` Failure-free "
+        "survival, ...) and any other name with underscores as spaces and a capital first "
+        "letter. Titles and labels are display only; the Methods point at analyses by their "
+        "table numbers.\n"
         "* **Adjustment**: `match` fits the PS (unpenalised logistic, `hccstudy.adjust`), "
         "matches (caliper in SD of the logit PS by default) and takes Table 1, KM, log-rank "
         "and Cox on the matched cohort; `outcome_variance` chooses the Cox variance: "

@@ -138,7 +138,10 @@ def study_figures(result: Any, labels: Mapping[str, str] | None = None
     figures module is not installed. A figure whose drawing fails is left out of the
     report with a ``RuntimeWarning`` (the CLI prints it as a warning line).
 
-    Variable labels (the data model's, overridden by the spec's ``variable_labels``,
+    Captions are the analyses' spec ``title`` when given, else written from the analysis
+    type, endpoint label, grouping and cohort (:func:`hccstudy.report.captions.analysis_caption`,
+    e.g. "Kaplan-Meier curves of overall survival by treatment group"); never an analysis
+    name. Variable labels (the data model's, overridden by the spec's ``variable_labels``,
     overridden by ``labels``: :func:`hccstudy.report.labels.study_labels`) name the
     Cox terms and subgroup variables of the forest plots, the love plot's terms and the
     legend title of a Kaplan-Meier figure by a column other than the group.
@@ -147,6 +150,7 @@ def study_figures(result: Any, labels: Mapping[str, str] | None = None
         from hccstudy.report import figures as F
     except ImportError:
         return []
+    from hccstudy.report.captions import analysis_caption
     from hccstudy.report.labels import study_labels
     from hccstudy.report.tables import (
         _analysis_specs,
@@ -170,21 +174,22 @@ def study_figures(result: Any, labels: Mapping[str, str] | None = None
     add("flow_figure", "flow", "Eligibility flow", "flow", result.flow_frame())
     for name, res in result.outcomes.items():
         kind = type(res).__name__
+        cap = analysis_caption(result, name, res, fmt.labels, figure=True)
         if kind == "KaplanMeierResult":
             by = getattr(specs.get(name), "by", None)
             title = fmt.label(by) if by and by != group and len(res.groups) > 1 else None
-            add("km_figure", f"{name}_km", f"Kaplan-Meier curves: {name}", name, res,
+            add("km_figure", f"{name}_km", cap or "Kaplan-Meier curves", name, res,
                 test=_matching(result, name, ("logrank",)),
                 **({"legend_title": title} if title else {}))
         elif kind == "CumulativeIncidenceResult":
-            add("cif_figure", f"{name}_cif", f"Cumulative incidence: {name}", name, res)
+            add("cif_figure", f"{name}_cif", cap or "Cumulative incidence", name, res)
         elif kind == "FailureTypeResult":
-            add("failure_type_figure", f"{name}_failure", f"Failure types: {name}", name, res)
+            add("failure_type_figure", f"{name}_failure", cap or "Failure types", name, res)
         elif kind == "CoxResult" and len(res.terms) > 1:
-            add("cox_forest", f"{name}_forest", f"Hazard ratios: {name}", name, res,
-                labels={str(t): term_label(str(t), fmt) for t in res.terms})
+            add("cox_forest", f"{name}_forest", cap or "Hazard ratios (Cox regression)", name,
+                res, labels={str(t): term_label(str(t), fmt) for t in res.terms})
         elif "Subgroup" in kind:
-            add("subgroup_forest", f"{name}_forest", f"Subgroup hazard ratios: {name}", name,
+            add("subgroup_forest", f"{name}_forest", cap or "Hazard ratios in subgroups", name,
                 res, labels=_subgroup_labels(res, fmt))
     if result.balance is not None:
         bal = result.balance
@@ -377,14 +382,21 @@ def report_document(result: Any, tables: list[ReportTable],
 
     ``labels`` override the data-model and spec labels of the variables the Methods list.
     """
+    import re
+
     from hccstudy.report.methods import methods_paragraphs, provenance_text
 
     anchors = figure_anchors or {}
+    tables = _numbered(tables)
+    refs: dict[str, str] = {}  # analysis name -> its table number, for the Methods
+    for t in tables:
+        mo = re.match(r"^(Table S?\d+)\.", t.title)
+        if mo and t.key in (getattr(result, "outcomes", None) or {}):
+            refs.setdefault(t.key, mo.group(1))
     blocks: list[Any] = [Heading("Methods")]
-    for head, text in methods_paragraphs(result, labels=labels):
+    for head, text in methods_paragraphs(result, labels=labels, refs=refs):
         blocks += [Heading(head, 2), Paragraph(text)]
     blocks.append(Heading("Results"))
-    tables = _numbered(tables)
     figs = list(figures)
     placed: set[str] = set()
     fig_no = 0

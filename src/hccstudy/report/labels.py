@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-__all__ = ["balance_term_label", "methods_name", "model_labels", "spec_labels",
-           "study_labels"]
+__all__ = ["balance_term_label", "methods_name", "model_bool_columns", "model_labels",
+           "spec_labels", "study_labels"]
 
 DISTANCE_LABEL = "Propensity score (logit)"
 """Label of the ``distance`` term a balance table adds first (the logit PS)."""
@@ -54,6 +54,20 @@ def model_labels() -> dict[str, str]:
     'Child-Pugh class'
     """
     return dict(_model_labels())
+
+
+@cache
+def model_bool_columns() -> frozenset[str]:
+    """Columns the data model declares boolean (``Column.kind == "bool"``).
+
+    Examples
+    --------
+    >>> "pvi" in model_bool_columns()
+    True
+    """
+    from hccstudy.validate.schema import TABLES
+
+    return frozenset(c.name for t in TABLES.values() for c in t.columns if c.kind == "bool")
 
 
 def spec_labels(result: Any) -> dict[str, str]:

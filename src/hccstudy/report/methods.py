@@ -133,6 +133,34 @@ def _namer(labels: Mapping[str, str]) -> Namer:
     return name
 
 
+def expression_words(text: str, labels: Mapping[str, str] | None = None) -> str:
+    """An expression in words, its labelled columns named by their labels.
+
+    Examples
+    --------
+    >>> expression_words("notna(death_date) and age_years >= 70",
+    ...                  {"age_years": "Age, years", "death_date": "Date of death"})
+    'date of death recorded and age >= 70'
+    """
+    return _expr_nm(text, _namer(labels or {}))
+
+
+_FUNCS = frozenset({"and", "or", "not", "in", "recorded", "missing", "date", "days", "year", "abs",
+                    "log", "to_date", "True", "False", "true", "false", "None"})
+
+
+def _expr_nm(text: str, nm: Namer = _raw) -> str:
+    """:func:`_expr` with the column names (outside quotes) named by ``nm``."""
+    parts = re.split(r"('[^']*'|\"[^\"]*\")", text)
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(r"\bnotna\((\w+)\)", r"\1 recorded", parts[i])
+        parts[i] = re.sub(r"\bisna\((\w+)\)", r"\1 missing", parts[i])
+        parts[i] = re.sub(r"\b[A-Za-z_][A-Za-z0-9_]*\b",
+                          lambda mo: mo.group(0) if mo.group(0) in _FUNCS else nm(mo.group(0)),
+                          parts[i])
+    return _expr("".join(parts))
+
+
 def _terms(formula: str, nm: Namer = _raw) -> list[str]:
     """The right-hand-side variables of a formula, in words (``C(x)`` -> ``x``)."""
     rhs = formula.split("~", 1)[-1]
@@ -193,6 +221,12 @@ _BESPOKE = {"table1", "km", "logrank", "cox", "survival_rates", "followup", "cox
             "subgroups", "proportion"}
 # types whose method note already states the test rule (their test lines are results)
 _RULE_IN_NOTE = {"response", "toxicity", "paired", "proportion", "competing_risks"}
+# hccstudy.clinical derivation steps in words
+_DERIVATIONS = {"vascular": "vascular invasion", "bclc_2022": "BCLC stage (2022 update)",
+                "bclc_2010": "BCLC stage (2010)", "tnm": "TNM stage", "dose": "radiation dose "
+                "(BED and EQD2)", "ecog": "ECOG performance status", "afp": "AFP",
+                "response_mrecist": "mRECIST response", "failure": "failure patterns",
+                "child_pugh": "Child-Pugh class", "albi": "ALBI grade"}
 _LABEL = {"response": "Tumour response", "toxicity": "Adverse events",
           "paired": "Paired comparisons", "competing_risks": "Competing risks",
           "milestone": "Milestone survival", "rmst": "Restricted mean survival time",
@@ -239,14 +273,14 @@ def _design(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> l
           and {"true", "false"} <= set(groups.labels)):
         yes, no = groups.labels["true"], groups.labels["false"]
         nb = result.n_by_group
-        out.append(f"Patients with {_expr(groups.expression)} formed the {yes} group"
+        out.append(f"Patients with {_expr_nm(groups.expression, nm)} formed the {yes} group"
                    + (f" (n = {_n(nb[yes])})" if yes in nb else "")
                    + f" and the others the {no} group"
                    + (f" (n = {_n(nb[no])})" if no in nb else "")
                    + f"; {groups.reference} was the reference")
     elif groups is not None and sizes:
         how = (f"by {nm(groups.column)}" if groups.column is not None
-               else f"by {_expr(groups.expression or '')}")
+               else f"by {_expr_nm(groups.expression or '', nm)}")
         out.append(f"Patients were grouped {how} into {_and(sizes)}; {groups.reference} "
                    "was the reference")
     matched = flow[flow["stage"] == "matching"]
@@ -257,11 +291,17 @@ def _design(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> l
     derived = [d.split(":")[0] for d in result.derivations if d.endswith(": derived")]
     if derived:
         out.append("Clinical variables were derived with hccstudy.clinical ("
-                   + _and(derived) + ")")
+                   + _and([_DERIVATIONS.get(d.strip(), d.strip().replace("_", " "))
+                           for d in derived]) + ")")
     return out
 
 
 def _endpoint_sentences(spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> list[str]:
+    from hccstudy.report.captions import endpoint_label, phrase
+
+    def en(e: Any) -> str:
+        return phrase(endpoint_label(spec, e.name))
+
     if spec is None:
         return [f"{k.replace('_', ' ').capitalize()}: {m[k]}"
                 for k in ("time_origins", "censoring", "time_units") if k in m]
@@ -278,23 +318,23 @@ def _endpoint_sentences(spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
         else:
             origin = nm(str(e.origin))
         if e.event is not None:
-            ev = f"the event defined as {_expr(e.event)}"
+            ev = f"the event defined as {_expr_nm(e.event, nm)}"
         elif isinstance(e.event_date, list):
             ev = f"the earliest of {_and([nm(x) for x in e.event_date], 'or')}"
         else:
             ev = nm(str(e.event_date))
-        descr.append((e.name, origin, ev))
+        descr.append((en(e), origin, ev))
     if descr:
         origins = _unique([o for _, o, _ in descr])
         if len(origins) == 1 and len(descr) > 1:
             out.append(f"Time to each endpoint was measured from {origins[0]} to the event: "
                        + "; ".join(f"{n}, {ev}" for n, _, ev in descr))
         else:
-            out.append("; ".join(f"time to {n} was measured from {o} to {ev}"
+            out.append("; ".join(f"{n} was measured from {o} to {ev}"
                                  for n, o, ev in descr))
         fus = _unique([(e.last_followup, e.admin_censor_date) for e in dated])
         for lf, admin in fus:
-            names = [e.name for e in dated if (e.last_followup, e.admin_censor_date)
+            names = [en(e) for e in dated if (e.last_followup, e.admin_censor_date)
                      == (lf, admin)]
             who = "" if len(fus) == 1 else f" for {_and(names)}"
             lf_name = nm(str(lf))
@@ -305,8 +345,8 @@ def _endpoint_sentences(spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
         out[-1 - len(fus):] = ["; ".join(out[-1 - len(fus):])]
     for e in timed:
         conv = f", converted to {e.units}" if e.units != e.time_unit else ""
-        out.append(f"for {e.name}, the recorded time {nm(e.time)} (in {e.time_unit}{conv}) was "
-                   f"used, with the event defined as {_expr(e.event or '')}")
+        out.append(f"for {en(e)}, the recorded time {nm(e.time)} (in {e.time_unit}{conv}) was "
+                   f"used, with the event defined as {_expr_nm(e.event or '', nm)}")
     units = _unique([e.units for e in spec.endpoints])
     if units and "time_units" in m:
         out.append(f"Times are reported in {_and(units)} "
@@ -392,7 +432,8 @@ def _on(adjusted: Sequence[bool], names: Sequence[str], where: str = "matched") 
     return f" (in the {where} cohort for {_and(some)})" if some else ""
 
 
-def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> list[str]:
+def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw,
+           rn: Namer = _raw) -> list[str]:
     out: list[str] = []
     n_levels = len(result.n_by_group)
     adjusted_word = "matched" if result.matching is not None else "weighted"
@@ -418,8 +459,8 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
                 else:
                     cat = _CAT_TEST[a.categorical_test]
                 cont = _CONT_TEST[auto if a.continuous_test == "auto" else a.continuous_test]
-                cats.setdefault(cat, []).append(a.name)
-                conts.setdefault(cont, []).append(a.name)
+                cats.setdefault(cat, []).append(rn(a.name))
+                conts.setdefault(cont, []).append(rn(a.name))
 
             def alts(d: dict[str, list[str]]) -> str:
                 if len(d) == 1:
@@ -458,7 +499,7 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
                 "the G-rho family test (" + _and([f"rho = {r:g}" for r in rhos], "or")
                 + "; rho = 0 is the log-rank test)")
         on = _on(["on the matched cohort" in " ".join(tests_by.get(a.name, []))
-                  for a in lr], [a.name for a in lr], adjusted_word)
+                  for a in lr], [rn(a.name) for a in lr], adjusted_word)
         if km or "ci_transform" in m:
             out[-1] += f" and compared with {test}{on}"
         else:
@@ -474,13 +515,13 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
         else:
             s += " were reported"
         out.append(s + _on([is_adj_note(m, "survival_rates", a.name) for a in rates],
-                           [a.name for a in rates], adjusted_word))
+                           [rn(a.name) for a in rates], adjusted_word))
     fu = _analyses_of(spec, "followup")
     if fu:
         out.append("Median follow-up was estimated by the reverse Kaplan-Meier method "
                    "(censoring as the event)"
                    + _on([is_adj_note(m, "followup", a.name) for a in fu],
-                         [a.name for a in fu], adjusted_word))
+                         [rn(a.name) for a in fu], adjusted_word))
     if any(is_adj_note(m, k, a.name) for k in ("survival_rates", "followup")
            for a in rates + fu):
         out[-1] += ", without using the matched sets in the variances"
@@ -504,14 +545,14 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
         groups: dict[str, list[str]] = {}
         for a in _analyses_of(spec, kind):
             groups.setdefault(_model_building(a, what, m.get(f"{kind}:{a.name}", ""),
-                                              adjusted_word, nm), []).append(a.name)
+                                              adjusted_word, nm), []).append(rn(a.name))
         for txt, names in groups.items():
             out.append(txt + (f" ({_and(names)})" if len(groups) > 1 else ""))
         for a in _analyses_of(spec, kind):
             mo = re.search(r"\((\d+) row\(s\) with missing values left out",
                            m.get(f"{kind}:{a.name}", ""))
             if mo:
-                out.append(f"In {a.name}, {_n(int(mo.group(1)))} patients with missing values "
+                out.append(f"In {rn(a.name)}, {_n(int(mo.group(1)))} patients with missing values "
                            "were left out of the multivariable model")
     sg = _analyses_of(spec, "subgroups")
     if sg:
@@ -531,7 +572,7 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
             s += f", adjusted for {_and([nm(v) for v in adj_for])}"
         s += (f"; interaction by the {_and(inter, 'or')} (df = levels - 1); levels where "
               "a group had no patients or events were not estimable")
-        s += _on([is_adj_note(m, "subgroups", a.name) for a in sg], [a.name for a in sg],
+        s += _on([is_adj_note(m, "subgroups", a.name) for a in sg], [rn(a.name) for a in sg],
                  adjusted_word)
         notes = _unique([x for a in sg for x in ("robust variance", "ignores clustering",
                                                   "stratified by")
@@ -555,9 +596,9 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
             body = "proportion with " + body if sep else note
             mo = re.search(r"; (\d+) patient\(s\) with an unknown outcome excluded", body)
             if mo:
-                unknown.append(f"{_n(int(mo.group(1)))} for {head or a.name}")
+                unknown.append(f"{_n(int(mo.group(1)))} for {head or rn(a.name)}")
                 body = body[:mo.start()] + body[mo.end():]
-            bodies.setdefault(body, []).append(a.name)
+            bodies.setdefault(body, []).append(rn(a.name))
         for body, names in bodies.items():
             body = body.replace("proportion with 95% CI exact Clopper-Pearson (R binom.test)",
                                 "exact Clopper-Pearson 95% confidence intervals (R binom.test)")
@@ -585,7 +626,7 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
             if label and note.endswith(f" ({label})"):
                 note = note[:-len(label) - 3]
                 labels.setdefault(kind, []).append(label)
-            texts.setdefault(note.strip().rstrip("."), []).append(a.name)
+            texts.setdefault(note.strip().rstrip("."), []).append(rn(a.name))
         lead = _LABEL.get(kind, kind.replace("_", " ").capitalize())
         if kind in labels:
             lead += f" ({_and(_unique(labels[kind]))})"
@@ -622,7 +663,7 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
             wh.append(v)
             continue
         name, expr, k1, k2, unk = mo.groups()
-        wh.append(f"{name} to patients with {_expr(expr)} ({_n(int(k1))} of {_n(int(k2))}"
+        wh.append(f"{rn(name)} to patients with {_expr_nm(expr, nm)} ({_n(int(k1))} of {_n(int(k2))}"
                   + (f"; {_n(int(unk))} with unknown values left out" if unk else "") + ")")
     if wh:
         out.append("Analyses were restricted as follows: " + "; ".join(wh))
@@ -675,7 +716,7 @@ def _model_building(a: Any, what: str, note: str, adjusted_word: str,
         s += "; " + re.search(r"stratified by [\w, ]+", note).group(0)  # type: ignore[union-attr]
     mo = re.search(r"; outcome (?:= )?(.+?)(?: \(\d+ row|; unpenalised|$)", note)
     if what == "logistic" and mo:
-        s += f"; outcome {_expr(mo.group(1).strip(chr(39)))}"
+        s += f"; outcome {_expr_nm(mo.group(1).strip(chr(39)), nm)}"
     if what == "logistic":
         s += "; unpenalised logistic regression with Wald confidence intervals"
     if "on the adjusted cohort" in note:
@@ -683,8 +724,8 @@ def _model_building(a: Any, what: str, note: str, adjusted_word: str,
     return s
 
 
-def methods_paragraphs(result: Any, labels: Mapping[str, str] | None = None
-                       ) -> list[tuple[str, str]]:
+def methods_paragraphs(result: Any, labels: Mapping[str, str] | None = None,
+                       refs: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """``(heading, paragraph)`` pairs of the methods section, in manuscript order.
 
     The paragraphs are prose built from the spec, the result objects and the recorded
@@ -694,7 +735,10 @@ def methods_paragraphs(result: Any, labels: Mapping[str, str] | None = None
     Variables (propensity covariates, matching, strata, subgroups, model-building, endpoint
     dates) are named by their labels (the data model's, overridden by the spec's
     ``variable_labels``, overridden by ``labels``), without a unit and with a common first word in lower case
-    (:func:`hccstudy.report.labels.methods_name`).
+    (:func:`hccstudy.report.labels.methods_name`). Endpoints are named by their labels
+    ("Overall survival was measured from ..."); where the text points at analyses it names
+    them by ``refs`` (analysis name -> "Table 2"; default :func:`table_refs`, the numbers
+    of the report), else by their captions, never by their names.
 
     Examples
     --------
@@ -711,7 +755,9 @@ def methods_paragraphs(result: Any, labels: Mapping[str, str] | None = None
     """
     spec = getattr(result, "spec", None)
     m: Mapping[str, str] = result.methods
-    nm = _namer(study_labels(result, labels))
+    labs = study_labels(result, labels)
+    nm = _namer(labs)
+    rn = _ref_namer(result, table_refs(result) if refs is None else refs, labs)
     paras: list[tuple[str, str]] = []
     paras.append(("Study design and eligibility",
                   " ".join(_sentence(s) for s in _design(result, spec, m, nm))))
@@ -722,7 +768,7 @@ def methods_paragraphs(result: Any, labels: Mapping[str, str] | None = None
     if adj:
         paras.append(("Propensity score adjustment", " ".join(_sentence(s) for s in adj)))
     paras.append(("Statistical analysis",
-                  " ".join(_sentence(s) for s in _stats(result, spec, m, nm))))
+                  " ".join(_sentence(s) for s in _stats(result, spec, m, nm, rn))))
     ver = package_versions(("numpy", "scipy", "pandas", "formulaic"))
     paras.append(("Software", _sentence(
         f"Analyses were performed with hccstudy {_version()} in Python "
@@ -730,6 +776,47 @@ def methods_paragraphs(result: Any, labels: Mapping[str, str] | None = None
         f"{ver['pandas']} and formulaic {ver['formulaic']}); survival estimates follow the "
         "conventions of R's survival package")))
     return paras
+
+
+def _ref_namer(result: Any, refs: Mapping[str, str] | None,
+               labels: Mapping[str, str]) -> Namer:
+    """Analysis name -> how the Methods point at it: ``refs`` (a table number), else its
+    caption with a common first word lowered (the name only without a spec)."""
+    from hccstudy.report.captions import analysis_caption
+
+    def ref(name: str) -> str:
+        if refs and name in refs:
+            return str(refs[name])
+        cap = analysis_caption(result, name, labels=labels)
+        if cap is None:
+            return name
+        first, _, rest = cap.partition(" ")
+        if re.fullmatch(r"[A-Z][a-z]+(?:-[a-z]+)*", first):
+            first = first.lower()
+        return f"{first} {rest}".strip()
+    return ref
+
+
+def table_refs(result: Any) -> dict[str, str]:
+    """Analysis name -> its table number in the report ("Table 2", "Table S1").
+
+    The numbering of :func:`hccstudy.report.assemble.report_document`: the first table of
+    each analysis; an analysis without a table is left out.
+    """
+    try:
+        from hccstudy.report.assemble import _numbered
+        from hccstudy.report.tables import study_tables
+
+        tables = _numbered(study_tables(result))
+    except Exception:  # a result the tables cannot render: the captions name it
+        return {}
+    out: dict[str, str] = {}
+    outcomes = getattr(result, "outcomes", {}) or {}
+    for t in tables:
+        mo = re.match(r"^(Table S?\d+)\.", t.title)
+        if mo and t.key in outcomes:
+            out.setdefault(t.key, mo.group(1))
+    return out
 
 
 def methods_text(result: Any, labels: Mapping[str, str] | None = None) -> str:

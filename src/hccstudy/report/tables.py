@@ -363,7 +363,7 @@ def build_tables(name: str, result: Any, fmt: TableFormat = _DEFAULT,
     frame = result_frame(result)
     if frame is None:
         return []
-    title = _title(name, getattr(result, "title", None))
+    title = context.get("caption") or _title(name, getattr(result, "title", None))
     notes = tuple(s for s in (_method_note(result),) if s)
     return [generic_table(name, frame, fmt=fmt, title=title, footnotes=notes)]
 
@@ -602,11 +602,12 @@ def time_label(t: float, units: str | None) -> str:
 @register_table("KaplanMeierResult")
 def km_summary_table(name: str, km: Any, fmt: TableFormat = _DEFAULT, *,
                      times: Sequence[float] | None = None, units: str | None = None,
-                     test: Any = None, group: str | None = None,
+                     test: Any = None, group: str | None = None, caption: str | None = None,
                      **_: Any) -> list[ReportTable]:
     """Survival summary: n, events, median (95% CI) and x-year rates (95% CI) per group.
 
-    ``test`` (a log-rank result with ``p_value``) adds its p-value as a footnote.
+    ``test`` (a log-rank result with ``p_value``) adds its p-value as a footnote;
+    ``caption`` (the analysis caption of a study report) is the title.
     Rates after a group's last follow-up time are shown as ``fmt.na``.
     """
     tt = tuple(float(t) for t in (times if times is not None else default_times(units)))
@@ -647,7 +648,7 @@ def km_summary_table(name: str, km: Any, fmt: TableFormat = _DEFAULT, *,
     if any(_isnan(r["median"]) for r in num_rows):
         notes.append("NR, median not reached.")
     label = f" by {fmt.label(group)}" if group and len(km.groups) > 1 else ""
-    return [ReportTable(name, f"Kaplan-Meier survival summary ({name}){label}",
+    return [ReportTable(name, caption or f"Kaplan-Meier survival summary{label}",
                         pd.DataFrame(num_rows), pd.DataFrame(disp_rows, columns=cols),
                         footnotes=tuple(notes), abbreviations=("CI, confidence interval",))]
 
@@ -673,7 +674,7 @@ def _strata_text(strata: Any, fmt: TableFormat) -> str:
 
 @register_table("LogrankResult")
 def logrank_table(name: str, lr: Any, fmt: TableFormat = _DEFAULT,
-                  **_: Any) -> list[ReportTable]:
+                  caption: str | None = None, **_: Any) -> list[ReportTable]:
     """Observed and expected events per group with the chi-square test in a footnote."""
     tab = lr.table()
     num = tab.copy()
@@ -688,7 +689,7 @@ def logrank_table(name: str, lr: Any, fmt: TableFormat = _DEFAULT,
             f"p {_p_eq(lr.p_value, fmt)}" + (f", stratified by {_strata_text(lr.strata, fmt)}"
                                              if lr.strata else "")
             + ".")
-    return [ReportTable(name, f"{_test_name(lr)}: {name.replace('_', ' ')}", num, disp,
+    return [ReportTable(name, caption or _test_name(lr), num, disp,
                         footnotes=(note,))]
 
 
@@ -752,7 +753,8 @@ def term_label(term: str, fmt: TableFormat = _DEFAULT) -> str:
 
 
 @register_table("CoxResult")
-def cox_table(name: str, fit: Any, fmt: TableFormat = _DEFAULT, **_: Any) -> list[ReportTable]:
+def cox_table(name: str, fit: Any, fmt: TableFormat = _DEFAULT, caption: str | None = None,
+              **_: Any) -> list[ReportTable]:
     """Hazard ratios with Wald CIs and p-values, one row per model term."""
     hr = fit.hazard_ratios()
     num = frame_numeric(fit.to_frame())
@@ -779,14 +781,14 @@ def cox_table(name: str, fit: Any, fmt: TableFormat = _DEFAULT, **_: Any) -> lis
     if fit.unstable:
         notes.append("Unstable (diverging) estimates: "
                      + ", ".join(term_label(t, fmt) for t in fit.unstable) + ".")
-    return [ReportTable(name, f"Cox model: {name.replace('_', ' ')}", num, disp,
+    return [ReportTable(name, caption or "Cox proportional hazards model", num, disp,
                         footnotes=tuple(notes),
                         abbreviations=("HR, hazard ratio", "CI, confidence interval"))]
 
 
 @register_table("FineGrayResult")
 def fine_gray_table(name: str, fit: Any, fmt: TableFormat = _DEFAULT,
-                    **_: Any) -> list[ReportTable]:
+                    caption: str | None = None, **_: Any) -> list[ReportTable]:
     """Subdistribution hazard ratios (Fine-Gray) with sandwich CIs."""
     hr = fit.hazard_ratios()
     disp = pd.DataFrame({
@@ -797,7 +799,7 @@ def fine_gray_table(name: str, fit: Any, fmt: TableFormat = _DEFAULT,
     })
     note = (f"Fine-Gray model for cause {fit.cause}; n = {fit.n}, events = {fit.n_events}, "
             f"competing events = {fit.n_competing}; sandwich variance.")
-    return [ReportTable(name, f"Fine-Gray model: {name.replace('_', ' ')}", hr, disp,
+    return [ReportTable(name, caption or f"Fine-Gray model for cause {fit.cause}", hr, disp,
                         footnotes=(note,),
                         abbreviations=("SHR, subdistribution hazard ratio",
                                        "CI, confidence interval"))]
@@ -805,7 +807,7 @@ def fine_gray_table(name: str, fit: Any, fmt: TableFormat = _DEFAULT,
 
 @register_table("ModelBuildingResult")
 def model_building_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
-                         **_: Any) -> list[ReportTable]:
+                         caption: str | None = None, **_: Any) -> list[ReportTable]:
     """Univariate and multivariable estimates side by side (and the elimination path)."""
     f = res.to_frame()
     measure = str(f.attrs.get("measure", "HR"))
@@ -831,15 +833,16 @@ def model_building_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
     notes = [_sentence_case(str(res.method))] if getattr(res, "method", "") else []
     notes.append("–: not in the multivariable model.")
     abbr = {"HR": "HR, hazard ratio", "OR": "OR, odds ratio"}.get(measure)
-    out = [ReportTable(name, f"{measure}s, univariate and multivariable: "
-                       f"{name.replace('_', ' ')}", frame_numeric(f), disp,
+    kind = {"HR": "Cox", "OR": "logistic"}.get(measure, measure)
+    head = caption or f"Univariable and multivariable {kind} regression"
+    out = [ReportTable(name, head, frame_numeric(f), disp,
                        spanners=(("", 3), ("Univariate", 2), ("Multivariable", 2)),
                        footnotes=tuple(notes),
                        abbreviations=tuple(a for a in (abbr, "CI, confidence interval") if a))]
     path = res.path
     if len(path):
         out.append(generic_table(f"{name}_path", path, fmt=fmt,
-                                 title=f"Backward elimination: {name.replace('_', ' ')}"))
+                                 title=f"{head}: backward elimination"))
     return out
 
 
@@ -854,7 +857,7 @@ def _sentence_case(text: str) -> str:
 @register_table("CumulativeIncidenceResult")
 def cif_table(name: str, cif: Any, fmt: TableFormat = _DEFAULT, *,
               times: Sequence[float] | None = None, units: str | None = None,
-              test: Any = None, **_: Any) -> list[ReportTable]:
+              test: Any = None, caption: str | None = None, **_: Any) -> list[ReportTable]:
     """Cumulative incidence (%, 95% CI) per group and cause at the landmark times."""
     tt = tuple(float(t) for t in (times if times is not None else default_times(units)))
     at = cif.at(list(tt))
@@ -880,28 +883,29 @@ def cif_table(name: str, cif: Any, fmt: TableFormat = _DEFAULT, *,
         for c, s, p in zip(test.causes, test.statistic, test.p_value, strict=True):
             notes.append(f"Gray's test, cause {c}: chi-square = {format_num(s, 2, fmt)} on "
                          f"{test.df} df, p {_p_eq(p, fmt)}.")
-    return [ReportTable(name, f"Cumulative incidence: {name.replace('_', ' ')}",
+    return [ReportTable(name, caption or "Cumulative incidence",
                         pd.DataFrame(num_rows), pd.DataFrame(disp_rows, columns=cols),
                         footnotes=tuple(n for n in notes if n),
                         abbreviations=("CI, confidence interval",))]
 
 
 @register_table("GrayTestResult")
-def gray_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, **_: Any) -> list[ReportTable]:
+def gray_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, caption: str | None = None,
+               **_: Any) -> list[ReportTable]:
     """Gray's test per cause."""
     tab = res.table()
     disp = pd.DataFrame({"Cause": tab["cause"].astype(str),
                          "Chi-square": [format_num(v, 2, fmt) for v in tab["statistic"]],
                          "df": [str(int(v)) for v in tab["df"]],
                          "p": [format_p(v, fmt) for v in tab["p_value"]]})
-    return [ReportTable(name, f"Gray's test: {name.replace('_', ' ')}", tab, disp,
+    return [ReportTable(name, caption or "Gray's test", tab, disp,
                         footnotes=tuple(s for s in (_method_note(res),) if s))]
 
 
 @register_table("FailureTypeResult")
 def failure_type_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, *,
                        times: Sequence[float] | None = None, units: str | None = None,
-                       **_: Any) -> list[ReportTable]:
+                       caption: str | None = None, **_: Any) -> list[ReportTable]:
     """1 - Kaplan-Meier (competing events censored) next to the cumulative incidence."""
     tt = tuple(float(t) for t in (times if times is not None else default_times(units)))
     at = res.at(list(tt))
@@ -913,7 +917,8 @@ def failure_type_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, *,
         "Cumulative incidence, %": [format_num(_mul(v, 100), fmt.percent_digits, fmt)
                                     for v in at["cif"]],
     })
-    return [ReportTable(name, f"Failure types: {name.replace('_', ' ')}", at, disp,
+    return [ReportTable(name, caption or "Failure types: 1 - Kaplan-Meier and cumulative "
+                        "incidence", at, disp,
                         footnotes=tuple(s for s in (_method_note(res),) if s),
                         abbreviations=("KM, Kaplan-Meier",))]
 
@@ -1019,6 +1024,7 @@ def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAU
         spanners.append((labels.get(k, k) if len(tables) > 1 else "", len(block)))
     disp_rows: list[list[str]] = []
     indent: list[bool] = []
+    yes_no = _yes_no_levels(keys)
     # (variable, level) -> the first such row of each stage (a dict lookup per cell instead
     # of a boolean mask over the frame); keys that are not equal to themselves (NaN) never
     # match, as with ``==``
@@ -1057,7 +1063,8 @@ def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAU
                     extra_missing += ["", ""]
                 if smd and len(t.groups) == 3:
                     extra_missing.append("")
-        label = fmt.label(var) + (f", {summ_text}" if summ_text else "") if lev == "" else lev
+        label = (fmt.label(var) + (f", {summ_text}" if summ_text else "") if lev == "" else
+                 yes_no.get((var, str(lev)), str(lev)))
         disp_rows.append([label, *for_stage])
         indent.append(lev != "")
         if lev == "" and missing and any_missing:
@@ -1080,6 +1087,44 @@ def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAU
                            disp_rows, smd))
 
 
+_YES_NO = {"True": "Yes", "False": "No", "true": "Yes", "false": "No"}
+_YES_NO_01 = {"1": "Yes", "0": "No", "1.0": "Yes", "0.0": "No"}
+
+
+def _yes_no_levels(keys: Sequence[tuple[Any, Any]]) -> dict[tuple[Any, str], str]:
+    """``(variable, level) -> "Yes" / "No"`` for the levels of boolean variables.
+
+    A variable whose levels are all ``True`` / ``False``, or ``0`` / ``1`` of a column the
+    data model declares boolean (``pvi``), shows them as "Yes" / "No" (display only: a
+    labelled value already shows its label).
+
+    Examples
+    --------
+    >>> sorted(_yes_no_levels([("pvi", ""), ("pvi", "False"), ("pvi", "True"), ("x", "1")]
+    ...                       ).items())
+    [(('pvi', 'False'), 'No'), (('pvi', 'True'), 'Yes')]
+    >>> sorted(_yes_no_levels([("nodes", "0"), ("nodes", "1")]).items())
+    [(('nodes', '0'), 'No'), (('nodes', '1'), 'Yes')]
+    """
+    from hccstudy.report.labels import model_bool_columns
+
+    levels: dict[Any, set[str]] = {}
+    for var, lev in keys:
+        if str(lev) != "":
+            levels.setdefault(var, set()).add(str(lev))
+    out: dict[tuple[Any, str], str] = {}
+    bools = model_bool_columns()
+    for var, levs in levels.items():
+        if levs <= set(_YES_NO):
+            table = _YES_NO
+        elif str(var) in bools and levs <= set(_YES_NO_01):
+            table = _YES_NO_01
+        else:
+            continue
+        out.update({(var, lev): table[lev] for lev in levs})
+    return out
+
+
 def _t1_abbrev(rows: Sequence[Sequence[str]], smd: bool) -> tuple[str, ...]:
     out = ["SMD, standardised mean difference"] if smd else []
     first = " ".join(r[0] for r in rows)
@@ -1092,25 +1137,25 @@ def _t1_abbrev(rows: Sequence[Sequence[str]], smd: bool) -> tuple[str, ...]:
 
 @register_table("Table1Pair")
 def _table1_pair(name: str, pair: Any, fmt: TableFormat = _DEFAULT, *,
-                 adjustment: str | None = None, **_: Any) -> list[ReportTable]:
+                 adjustment: str | None = None, caption: str | None = None,
+                 **_: Any) -> list[ReportTable]:
     tabs: dict[str, Any] = {"before": pair.before}
     if pair.after is not None:
         tabs["after"] = pair.after
     what = {"match": "matching", "iptw": "weighting"}.get(adjustment or "", "adjustment")
     return [table1_table(name, tabs, fmt, stage_labels={"before": f"Before {what}",
                                                          "after": f"After {what}"},
-                         title=_t1_title(name))]
+                         title=caption or _t1_title(name))]
 
 
 def _t1_title(name: str) -> str:
-    return ("Baseline characteristics" if name.lower() in ("table1", "table_1", "baseline")
-            else f"Characteristics: {name.replace('_', ' ')}")
+    return "Baseline characteristics"
 
 
 @register_table("Table1Result")
 def _table1_single(name: str, t: Any, fmt: TableFormat = _DEFAULT,
-                   **_: Any) -> list[ReportTable]:
-    return [table1_table(name, {"before": t}, fmt, title=_t1_title(name))]
+                   caption: str | None = None, **_: Any) -> list[ReportTable]:
+    return [table1_table(name, {"before": t}, fmt, title=caption or _t1_title(name))]
 
 
 # ----------------------------------------------------------------------------- adjustment
@@ -1167,11 +1212,26 @@ def propensity_table(name: str, ps: Any, fmt: TableFormat = _DEFAULT,
         "p": [format_p(v, fmt) for v in tab["p"]],
     })
     pen = "Firth-penalised" if ps.method == "firth" else "maximum-likelihood"
-    notes = [f"Logistic {pen} propensity model, {ps.formula}; n = {ps.n} "
+    notes = [f"Logistic {pen} propensity model, covariates: {formula_terms(ps.formula, fmt)}; "
+             f"n = {ps.n} "
              f"({ps.n_treated} treated); missing covariates: {ps.missing_rule}."]
     return [ReportTable(name, "Propensity score model", frame_numeric(tab), disp,
                         footnotes=tuple(notes),
                         abbreviations=("OR, odds ratio", "SE, standard error"))]
+
+
+def formula_terms(formula: str, fmt: TableFormat = _DEFAULT) -> str:
+    """The right-hand-side terms of a model formula by their labels, ``"; "``-separated.
+
+    Examples
+    --------
+    >>> formula_terms("_treated ~ age_years + C(bclc_stage) + pvi",
+    ...               TableFormat(labels={"age_years": "Age, years", "bclc_stage": "BCLC stage"}))
+    'Age, years; BCLC stage; pvi'
+    """
+    rhs = str(formula).split("~", 1)[-1]
+    terms = [t.strip() for t in rhs.split("+")]
+    return "; ".join(term_label(t, fmt) for t in terms if t and t not in ("0", "1", "-1"))
 
 
 @register_table("MatchResult")
@@ -1186,7 +1246,8 @@ def matching_table(name: str, m: Any, fmt: TableFormat = _DEFAULT,
         f"caliper {m.caliper:g} ({m.caliper_scale}; absolute {format_num(m.caliper_abs, 4, fmt)})"
     note = (f"{'Nearest-neighbour' if m.method == 'nearest' else 'Optimal'} 1:{m.ratio} "
             f"matching {'with' if m.replace else 'without'} replacement on the {m.distance}, "
-            f"{cal}, order {m.m_order}" + (f", exact on {', '.join(m.exact)}" if m.exact else "")
+            f"{cal}, order {m.m_order}"
+            + (f", exact on {'; '.join(fmt.label(x) for x in m.exact)}" if m.exact else "")
             + ".")
     return [ReportTable(name, "Propensity score matching", frame_numeric(s), disp,
                         footnotes=(note,))]
@@ -1244,6 +1305,25 @@ def _units(result: Any, name: str) -> str | None:
     return None
 
 
+def _endpoint_notes(tables: list[ReportTable], endpoint: Any,
+                    result: Any) -> list[ReportTable]:
+    """Footnotes that start with the endpoint's name (``"os: Kaplan-Meier rates ..."``,
+    an analysis's method note) start with its label instead."""
+    if not isinstance(endpoint, str) or not endpoint:
+        return tables
+    from hccstudy.report.captions import endpoint_label
+
+    head = f"{endpoint}: "
+    label = endpoint_label(result, endpoint)
+    out = []
+    for t in tables:
+        if any(n.startswith(head) for n in t.footnotes):
+            t = replace(t, footnotes=tuple(f"{label}: {n[len(head):]}" if n.startswith(head)
+                                           else n for n in t.footnotes))
+        out.append(t)
+    return out
+
+
 def balance_covariates(result: Any) -> list[str] | None:
     """The covariates a study balanced (role ``propensity``), None without a spec."""
     spec = getattr(result, "spec", None)
@@ -1256,7 +1336,9 @@ def study_tables(result: Any, fmt: TableFormat = _DEFAULT,
 
     Order: eligibility flow, the outcomes in spec order (Table 1, survival summaries with
     their log-rank p, Cox models, other analyses), then the propensity model, matching
-    and balance. Table keys are unique (suffixes ``_2`` ... on collisions). Variables are
+    and balance. Table keys are unique (suffixes ``_2`` ... on collisions). Titles are the
+    analyses' captions (:func:`hccstudy.report.captions.analysis_caption`: the spec
+    ``title``, else written from the type, endpoint label, grouping and cohort). Variables are
     shown by their labels: the data model's, the spec's ``variable_labels``, then
     ``fmt.labels`` (:func:`hccstudy.report.labels.study_labels`).
 
@@ -1273,6 +1355,7 @@ def study_tables(result: Any, fmt: TableFormat = _DEFAULT,
     >>> study_tables(r)[1].footnotes[1].startswith("Log-rank test: chi-square")
     True
     """
+    from hccstudy.report.captions import analysis_caption
     from hccstudy.report.labels import study_labels
 
     fmt = replace(fmt, labels=study_labels(result, fmt.labels))
@@ -1287,10 +1370,14 @@ def study_tables(result: Any, fmt: TableFormat = _DEFAULT,
                                "adjustment": adjustment}
         if times is not None:
             ctx["times"] = times
+        caption = analysis_caption(result, name, res, fmt.labels)
+        if caption is not None:
+            ctx["caption"] = caption
         kind = type(res).__name__
         if kind == "KaplanMeierResult":
             ctx["test"] = _matching_test(result, name, ("logrank",))
-        out.extend(build_tables(name, res, fmt, **ctx))
+        out.extend(_endpoint_notes(build_tables(name, res, fmt, **ctx),
+                                   getattr(specs.get(name), "endpoint", None), result))
     if result.propensity is not None:
         out.extend(build_tables("propensity", result.propensity, fmt))
     if result.matching is not None:
