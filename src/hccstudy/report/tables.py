@@ -1135,6 +1135,89 @@ def _t1_abbrev(rows: Sequence[Sequence[str]], smd: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
+# ----------------------------------------------------------------------------- toxicity
+
+_AE_ACRONYMS = frozenset({"ae", "alp", "alt", "anc", "ast", "ggt", "hbv", "hcv", "inr", "rbc",
+                          "ri", "rild", "ripl", "wbc", "gi"})
+
+
+def ae_term_label(term: str, fmt: TableFormat = _DEFAULT) -> str:
+    """Display name of an adverse-event term: its label when ``fmt.labels`` has one,
+    else the words of the code (laboratory acronyms in capitals, first letter capitalised).
+
+    Examples
+    --------
+    >>> ae_term_label("ast_elevation"), ae_term_label("platelet_count_decreased")
+    ('AST elevation', 'Platelet count decreased')
+    >>> ae_term_label("any adverse event")
+    'Any adverse event'
+    """
+    if term in fmt.labels:
+        return fmt.label(term)
+    words = [w.upper() if w.lower() in _AE_ACRONYMS else w
+             for w in str(term).replace("_", " ").split()]
+    return _sentence(" ".join(words))
+
+
+@register_table("ToxicityResult")
+def toxicity_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
+                   caption: str | None = None, **_: Any) -> list[ReportTable]:
+    """Adverse events as journals print them: one row per term (after "Any adverse
+    event", the worst grade over all terms), per group "Any grade" and "Grade >= k" as
+    n (%) of the assessed patients, and the p-values of the group comparisons."""
+    k = res.grade_threshold
+    tab, overall, tests = res.to_frame(), res.overall(), res.tests()
+    groups = [str(g) for g in res.groups]
+    any_ae = "any adverse event"
+
+    def pct(n: Any, rate: Any) -> str:
+        return (fmt.na if _isnan(n) else
+                f"{format_count(n, fmt)} ({format_num(_mul(rate, 100.0), fmt.percent_digits, fmt)})")
+
+    p_of: dict[tuple[str, str], Any] = {(str(r["term"]), str(r["measure"])): r["p_value"]
+                                        for r in _records(tests)}
+    measures = ("any grade", f"grade >= {k}")
+    has_p = len(groups) > 1 and any(not _isnan(v) for v in p_of.values())
+    header = ["Adverse event"]
+    spanners: list[tuple[str, int]] = [("", 1)]
+    for g in groups:
+        header += ["Any grade, n (%)", f"Grade ≥ {k}, n (%)"]
+        spanners.append((f"{g} (n = {format_count(res.n_by_group.get(g, np.nan), fmt)})"
+                         if len(groups) > 1 or g != "overall" else "All patients", 2))
+    if has_p:
+        header += ["p, any grade", f"p, grade ≥ {k}"]
+        spanners.append(("", 2))
+
+    def row(term: str, by_group: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        cells = [ae_term_label(term, fmt)]
+        for g in groups:
+            r = by_group.get(g, {})
+            cells += [pct(r.get("any_grade", np.nan), r.get("any_grade_rate", np.nan)),
+                      pct(r.get("grade_ge", np.nan), r.get("grade_ge_rate", np.nan))]
+        if has_p:
+            cells += [format_p(p_of.get((term, m)), fmt) for m in measures]
+        return cells
+
+    rows = [row(any_ae, {str(r["group"]): r for r in _records(overall)})]
+    for term in res.terms:
+        sub = tab[tab["term"] == term]
+        rows.append(row(term, {str(r["group"]): r for r in _records(sub)}))
+    disp = pd.DataFrame(rows, columns=header)
+    used = sorted({str(t) for t in tests["test"] if isinstance(t, str)
+                   and not t.startswith("not computed")}) if has_p else []
+    notes = [f"Patients with at least one event of the term (worst grade per patient); "
+             f"percentages of the patients assessed. {ae_term_label(any_ae)}: the worst "
+             "grade over all terms."]
+    if used:
+        notes.append("Tests: " + "; ".join(used) + ".")
+    method = _method_note(res)
+    if method:
+        notes.append(method)
+    return [ReportTable(name, caption or "Adverse events", frame_numeric(tab), disp,
+                        spanners=tuple(spanners) if len(groups) > 1 else (),
+                        footnotes=tuple(notes))]
+
+
 @register_table("Table1Pair")
 def _table1_pair(name: str, pair: Any, fmt: TableFormat = _DEFAULT, *,
                  adjustment: str | None = None, caption: str | None = None,
@@ -1256,12 +1339,20 @@ def matching_table(name: str, m: Any, fmt: TableFormat = _DEFAULT,
 # ----------------------------------------------------------------------------- study
 
 
+def _sentence(text: str) -> str:
+    """``text`` with its first letter capitalised (the rest as written: "LCSGJ", "ECOG")."""
+    return text[:1].upper() + text[1:]
+
+
 def flow_table(result: Any, fmt: TableFormat = _DEFAULT, name: str = "flow") -> ReportTable:
     """Eligibility flow and adjustment steps (counts only) from ``StudyResult.flow_frame()``."""
     f = result.flow_frame()
+    # display: the criterion's reason in words (its step name is an identifier; the
+    # numeric table keeps it), stages and reasons capitalised, "group CCRT" as "CCRT"
     disp = pd.DataFrame({
-        "Stage": f["stage"].astype(str), "Source": f["source"].astype(str),
-        "Step": f["step"].astype(str), "Reason": f["reason"].astype(str),
+        "Stage": [_sentence(str(v)) for v in f["stage"]],
+        "Source": [re.sub(r"^group ", "", str(v)) for v in f["source"]],
+        "Reason": [_sentence(str(v)) for v in f["reason"]],
         "n before": [format_count(v, fmt) for v in f["n_before"]],
         "Excluded": [format_count(v, fmt) for v in f["n_excluded"]],
         "Remaining": [format_count(v, fmt) for v in f["n_remaining"]],

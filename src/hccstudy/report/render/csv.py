@@ -35,10 +35,24 @@ def _text_rows(frame: pd.DataFrame) -> list[list[str]] | None:
     return [header, *rows]
 
 
+def _header(table: ReportTable) -> list[str]:
+    """Column names, each prefixed by the spanning header above it (``"After matching:
+    CCRT (n = 92)"``), so that a CSV without the spanner row stays unambiguous."""
+    names = [str(c) for c in table.display.columns]
+    over: list[str] = []
+    for label, span in table.spanners:
+        over += [str(label)] * int(span)
+    if len(over) != len(names):
+        return names
+    return [f"{o}: {c}" if o else c for o, c in zip(over, names, strict=True)]
+
+
 def table_csv(table: ReportTable) -> str:
-    """The display frame as CSV (header row = column names; indented levels keep 2 spaces)."""
+    """The display frame as CSV (header row = column names, prefixed by their spanning
+    header when there is one; indented levels keep 2 spaces)."""
     rows = _text_rows(table.display)
     if rows is not None:  # all text: the csv module directly, as pandas would write it
+        rows[0] = _header(table)
         for row, ind in zip(rows[1:], table.indent, strict=False):
             if ind:
                 row[0] = "  " + row[0]
@@ -46,6 +60,7 @@ def table_csv(table: ReportTable) -> str:
         csv.writer(buf, lineterminator="\n").writerows(rows)
         return buf.getvalue()
     d = table.display.copy()
+    d.columns = _header(table)
     if table.indent and len(d.columns):
         first = [("  " + str(v)) if ind else str(v)
                  for v, ind in zip(d.iloc[:, 0], table.indent, strict=False)]
