@@ -1348,10 +1348,12 @@ def flow_table(result: Any, fmt: TableFormat = _DEFAULT, name: str = "flow") -> 
     """Eligibility flow and adjustment steps (counts only) from ``StudyResult.flow_frame()``."""
     f = result.flow_frame()
     # display: the criterion's reason in words (its step name is an identifier; the
-    # numeric table keeps it), stages and reasons capitalised, "group CCRT" as "CCRT"
+    # numeric table keeps it), stages and reasons capitalised, "group CCRT" as "CCRT" (group
+    # and source names verbatim; the default single source "all" as "All")
     disp = pd.DataFrame({
         "Stage": [_sentence(str(v)) for v in f["stage"]],
-        "Source": [re.sub(r"^group ", "", str(v)) for v in f["source"]],
+        "Source": ["All" if str(v) == "all" else re.sub(r"^group ", "", str(v))
+                   for v in f["source"]],
         "Reason": [_sentence(str(v)) for v in f["reason"]],
         "n before": [format_count(v, fmt) for v in f["n_before"]],
         "Excluded": [format_count(v, fmt) for v in f["n_excluded"]],
