@@ -31,8 +31,24 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-__all__ = ["balance_term_label", "methods_name", "model_bool_columns", "model_labels",
-           "spec_labels", "study_labels"]
+__all__ = ["balance_term_label", "level_text", "methods_name", "model_bool_columns",
+           "model_labels", "spec_labels", "study_labels"]
+
+_YES_NO = {"True": "Yes", "False": "No"}
+
+
+def level_text(level: object) -> str:
+    """A group or level name as a report prints it: a boolean level (``True``/``False``)
+    as "Yes"/"No", anything else as its text (labels come from the spec's value_labels).
+
+    Examples
+    --------
+    >>> level_text(True), level_text("False"), level_text("CCRT")
+    ('Yes', 'No', 'CCRT')
+    """
+    text = str(level)
+    return _YES_NO.get(text, text)
+
 
 DISTANCE_LABEL = "Propensity score (logit)"
 """Label of the ``distance`` term a balance table adds first (the logit PS)."""

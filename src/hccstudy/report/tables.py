@@ -37,6 +37,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from hccstudy.report.labels import level_text
+
 __all__ = [
     "ReportTable",
     "TableFormat",
@@ -405,6 +407,8 @@ _P_RE = re.compile(r"((^|_)p(_|$))|pvalue")
 _VAR_COLS = frozenset({"variable", "term", "covariate", "removed", "added", "entered",
                        "dropped", "characteristic", "factor", "predictor"})
 """Columns whose text cells name variables: shown with :func:`term_label` (labels)."""
+_LEVEL_COLS = frozenset({"group", "level", "stratum", "reference"})
+"""Columns whose cells name a group or level: a boolean one reads Yes / No (:func:`level_text`)."""
 _COUNT_RE = re.compile(r"^(n|n_.*|.*_n|events|events_.*|.*_events|count|observed|df|k)$")
 _PERCENT_RE = re.compile(r"(percent|pct)")
 _RATE_RE = re.compile(r"(^|_)(rate|proportion)$")
@@ -476,6 +480,9 @@ def generic_table(name: str, frame: pd.DataFrame, *, fmt: TableFormat = _DEFAULT
         if c.lower() in _VAR_COLS:
             out[_pretty(c)] = [_name_cell(v, fmt) if isinstance(v, str) else _cell(c, v, fmt)
                                for v in f[c]]
+        elif c.lower() in _LEVEL_COLS:
+            out[_pretty(c)] = [level_text(v) if isinstance(v, str | bool | np.bool_)
+                               else _cell(c, v, fmt) for v in f[c]]
         else:
             out[_pretty(c)] = [_cell(c, v, fmt) for v in f[c]]
         used.add(c)
@@ -623,7 +630,7 @@ def km_summary_table(name: str, km: Any, fmt: TableFormat = _DEFAULT, *,
         num: dict[str, Any] = {"group": g, "n": int(m["n"]), "events": float(m["n_events"]),
                                "median": m["median"], "median_lower": m["ci_lower"],
                                "median_upper": m["ci_upper"]}
-        cells = [g, format_count(m["n"], fmt), format_count(m["n_events"], fmt),
+        cells = [level_text(g), format_count(m["n"], fmt), format_count(m["n_events"], fmt),
                  format_ci(m["median"], m["ci_lower"], m["ci_upper"], fmt, fmt.summary_digits)]
         for t in tt:
             if t in r.index:
@@ -680,7 +687,7 @@ def logrank_table(name: str, lr: Any, fmt: TableFormat = _DEFAULT,
     num = tab.copy()
     num["statistic"], num["df"], num["p_value"] = lr.statistic, lr.df, lr.p_value
     disp = pd.DataFrame({
-        "Group": tab["group"].astype(str),
+        "Group": [level_text(g) for g in tab["group"]],
         "n": [format_count(v, fmt) for v in tab["n"]],
         "Observed events": [format_count(v, fmt) for v in tab["observed"]],
         "Expected events": [format_num(v, fmt.summary_digits, fmt) for v in tab["expected"]],
@@ -868,7 +875,7 @@ def cif_table(name: str, cif: Any, fmt: TableFormat = _DEFAULT, *,
             sel = at[(at["group"] == g) & (at["cause"] == c)].set_index("time")
             num: dict[str, Any] = {"group": g, "cause": c,
                                    "events": float(cif.n_events.get((g, c), 0))}
-            cells = [str(g), str(c), format_count(num["events"], fmt)]
+            cells = [level_text(g), str(c), format_count(num["events"], fmt)]
             for t in tt:
                 f, lo, hi = (float(sel.loc[t, k]) for k in ("cif", "ci_lower", "ci_upper"))
                 num[f"cif_{t:g}"], num[f"lower_{t:g}"], num[f"upper_{t:g}"] = f, lo, hi
@@ -910,7 +917,7 @@ def failure_type_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, *,
     tt = tuple(float(t) for t in (times if times is not None else default_times(units)))
     at = res.at(list(tt))
     disp = pd.DataFrame({
-        "Group": at["group"].astype(str), "Cause": at["cause"].astype(str),
+        "Group": [level_text(g) for g in at["group"]], "Cause": at["cause"].astype(str),
         "Time": [time_label(float(t), units) for t in at["time"]],
         "1 - KM, %": [format_num(_mul(v, 100), fmt.percent_digits, fmt)
                       for v in at["one_minus_km"]],

@@ -19,6 +19,7 @@ from matplotlib.ticker import FixedLocator, NullLocator
 
 from hccstudy.errors import InputError
 from hccstudy.report.figures._common import new_figure, require, styled, text_width_in
+from hccstudy.report.labels import level_text
 
 if TYPE_CHECKING:  # type hints only
     from hccstudy.analyse.cox import CoxResult
@@ -366,13 +367,13 @@ def subgroup_forest(
             r = sub.iloc[0]
             lev = "" if pd.isna(r["level"]) else str(r["level"])
             plain = lev.lower() in ("", var.lower(), "all", "overall")
-            lab = vname if plain else f"{vname}: {names.get(lev, lev)}"
+            lab = vname if plain else f"{vname}: {names.get(lev, level_text(lev))}"
             rows.append(row(lab, r, header=False, indent=False, p=pval))
             continue
         rows.append(row(vname, None, header=True, indent=False, p=pval))
         for _, r in sub.iterrows():
             lev = "" if pd.isna(r["level"]) else str(r["level"])
-            rows.append(row(names.get(lev, lev), r, header=False, indent=True,
+            rows.append(row(names.get(lev, level_text(lev)), r, header=False, indent=True,
                             p=float("nan")))
     return forest_figure(
         pd.DataFrame(rows), annotate=(("treated", f"{treated_label}\nevents/n"),

@@ -19,6 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hccstudy.errors import InputError
 from hccstudy.report.figures._common import format_count, format_p, new_figure, styled
+from hccstudy.report.labels import level_text
 from hccstudy.report.style import palette as _palette
 
 if TYPE_CHECKING:  # type hints only: the figures never compute statistics
@@ -142,7 +143,7 @@ def _risk_table(fig: Figure, ax_spec: Any, main: Axes, counts: pd.DataFrame,
             txt.set_gid(f"at-risk-{k}")
     rax.set_ylim(ng - 0.5, -0.5)
     rax.set_yticks(np.arange(ng))
-    rax.set_yticklabels(list(groups))
+    rax.set_yticklabels([level_text(g) for g in groups])
     for lab, c in zip(rax.get_yticklabels(), colours, strict=True):
         lab.set_color(c)
     # the numbers are centred on their tick: keep the group names clear of the first column
@@ -266,7 +267,7 @@ def km_figure(
         x = np.concatenate(([0.0], t)) if add0 else t
         y = np.concatenate(([1.0], s)) if add0 else s
         c = colours[k]
-        ax.step(x, y, where="post", color=c, label=g, linestyle=_LINESTYLES[0])
+        ax.step(x, y, where="post", color=c, label=level_text(g), linestyle=_LINESTYLES[0])
         if conf_int:
             lo = sel["ci_lower"].to_numpy(dtype=float)
             hi = sel["ci_upper"].to_numpy(dtype=float)
@@ -379,7 +380,7 @@ def cif_figure(
             if one_group:
                 label = c
             else:
-                label = g if len(chosen) == 1 else f"{g}: {c}"
+                label = level_text(g) if len(chosen) == 1 else f"{level_text(g)}: {c}"
             ax.step(x, y, where="post", color=colour, linestyle=style, label=label)
             if conf_int:
                 lo = np.concatenate(([0.0], sel["ci_lower"].to_numpy(dtype=float)))

@@ -1,4 +1,5 @@
-"""The adverse-event report table (hand-computed counts) and CSV headers under spanners."""
+"""Report display details: the adverse-event table (hand-computed counts), CSV headers under
+spanners, and boolean groups read as Yes / No."""
 
 from __future__ import annotations
 
@@ -47,3 +48,21 @@ def test_csv_header_names_the_spanner() -> None:
     (tox,) = build_tables("tox", _result())
     head = table_csv(tox).splitlines()[0]
     assert head.startswith('Adverse event,"a (n = 3): Any grade, n (%)"')
+
+
+def test_boolean_groups_read_yes_no_in_tables_and_figures() -> None:
+    from hccstudy.analyse.km import kaplan_meier
+    from hccstudy.analyse.logrank import logrank
+    from hccstudy.report.figures import km_figure
+
+    d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [1, 0, 1, 1, 0, 1, 1, 0],
+                      "pvi": [True, False] * 4})
+    km = kaplan_meier(d, "t", "e", by="pvi")
+    (kt,) = build_tables("km", km)
+    assert sorted(kt.display["Group"]) == ["No", "Yes"]
+    (lt,) = build_tables("lr", logrank(d, "t", "e", by="pvi"))
+    assert sorted(lt.display["Group"]) == ["No", "Yes"]
+    fig = km_figure(km)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert sorted(legend) == ["No", "Yes"]
+    assert set(km.to_frame()["group"].astype(str)) == {"False", "True"}  # numbers keep them
