@@ -38,24 +38,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hccstudy.report.labels import methods_name, study_labels
+from hccstudy.report.labels import capitalised, methods_name, study_labels, words
 
 __all__ = ["analysis_caption", "analysis_title", "endpoint_label", "phrase", "words"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _GROUP = "@group"
-
-
-def words(name: str) -> str:
-    """An identifier as text: underscores as spaces, first letter capitalised.
-
-    Examples
-    --------
-    >>> words("first_treatment_type")
-    'First treatment type'
-    """
-    text = str(name).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
 
 
 def phrase(label: str) -> str:
@@ -204,7 +192,7 @@ def _default(result: Any, a: Any, res: Any, labels: Mapping[str, str], figure: b
         else:
             terms = len(getattr(res, "terms", ()) or ())
             head = f"{'Multivariable ' if terms > 1 else ''}Cox regression for {small}"
-            head = head[:1].upper() + head[1:]
+            head = capitalised(head)
         if figure:
             return f"Hazard ratios for {small}{at} (Cox regression)"
         return head + at
@@ -222,7 +210,7 @@ def _default(result: Any, a: Any, res: Any, labels: Mapping[str, str], figure: b
         after = getattr(res, "after", None) is not None
         if variables and len(variables) <= 2:
             head = _and([_label(labels, v) for v in variables])
-            head = head[:1].upper() + head[1:] + by
+            head = capitalised(head) + by
         elif variables:
             head = "Characteristics" + by
         else:
@@ -251,7 +239,7 @@ def _default(result: Any, a: Any, res: Any, labels: Mapping[str, str], figure: b
     if kind == "proportion":
         lab = getattr(a, "label", None)
         text = str(lab) if lab else f"patients with {_outcome_text(getattr(a, 'outcome', ''), labels)}"
-        return text[:1].upper() + text[1:] + by + at
+        return capitalised(text) + by + at
     if kind == "toxicity":
         return f"Adverse events{by}{at}"
     if kind == "paired":

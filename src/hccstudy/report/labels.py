@@ -31,8 +31,46 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-__all__ = ["balance_term_label", "level_text", "methods_name", "model_bool_columns",
-           "model_labels", "spec_labels", "study_labels"]
+__all__ = ["balance_term_label", "capitalised", "level_text", "methods_name",
+           "model_bool_columns", "model_labels", "sentence", "spec_labels", "study_labels",
+           "words"]
+
+def capitalised(text: str) -> str:
+    """``text`` with its first letter upper-cased, the rest as written ("LCSGJ", "ECOG").
+
+    Examples
+    --------
+    >>> capitalised("age under 18 years"), capitalised("non-CCRT"), capitalised("")
+    ('Age under 18 years', 'Non-CCRT', '')
+    """
+    return text[:1].upper() + text[1:]
+
+
+def words(name: str) -> str:
+    """An identifier as text: underscores as spaces, first letter capitalised.
+
+    Examples
+    --------
+    >>> words("first_treatment_type")
+    'First treatment type'
+    """
+    return capitalised(str(name).replace("_", " ").strip())
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence: stripped, capitalised, ending with a full stop ("" stays "").
+
+    Examples
+    --------
+    >>> sentence(" unpenalised logistic regression"), sentence("")
+    ('Unpenalised logistic regression.', '')
+    """
+    t = text.strip()
+    if not t:
+        return ""
+    t = capitalised(t)
+    return t if t.endswith(".") else t + "."
+
 
 _YES_NO = {"True": "Yes", "False": "No"}
 

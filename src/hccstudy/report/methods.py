@@ -34,7 +34,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hccstudy.report.labels import methods_name, study_labels
+from hccstudy.report.labels import methods_name, sentence, study_labels
 
 __all__ = ["PACKAGES", "file_sha256", "methods_paragraphs", "methods_text", "package_versions",
            "provenance", "provenance_text", "spec_sha256"]
@@ -49,14 +49,6 @@ PACKAGES = ("numpy", "scipy", "pandas", "formulaic", "pydantic", "numba", "matpl
 _KNOWN = ("time_origins", "censoring", "time_units", "eligibility", "groups", "adjustment",
           "ps_model", "matching", "caliper", "weighting", "smd_denominator", "balance",
           "outcome_variance", "ci_transform", "ties", "tests")
-
-
-def _sentence(text: str) -> str:
-    t = text.strip()
-    if not t:
-        return ""
-    t = t[0].upper() + t[1:]
-    return t if t.endswith(".") else t + "."
 
 
 def package_versions(packages: Sequence[str] = PACKAGES) -> dict[str, str]:
@@ -760,17 +752,17 @@ def methods_paragraphs(result: Any, labels: Mapping[str, str] | None = None,
     rn = _ref_namer(result, table_refs(result) if refs is None else refs, labs)
     paras: list[tuple[str, str]] = []
     paras.append(("Study design and eligibility",
-                  " ".join(_sentence(s) for s in _design(result, spec, m, nm))))
+                  " ".join(sentence(s) for s in _design(result, spec, m, nm))))
     ep = _endpoint_sentences(spec, m, nm)
     if ep:
-        paras.append(("Endpoints", " ".join(_sentence(s) for s in ep)))
+        paras.append(("Endpoints", " ".join(sentence(s) for s in ep)))
     adj = _ps_sentences(result, spec, m, nm)
     if adj:
-        paras.append(("Propensity score adjustment", " ".join(_sentence(s) for s in adj)))
+        paras.append(("Propensity score adjustment", " ".join(sentence(s) for s in adj)))
     paras.append(("Statistical analysis",
-                  " ".join(_sentence(s) for s in _stats(result, spec, m, nm, rn))))
+                  " ".join(sentence(s) for s in _stats(result, spec, m, nm, rn))))
     ver = package_versions(("numpy", "scipy", "pandas", "formulaic"))
-    paras.append(("Software", _sentence(
+    paras.append(("Software", sentence(
         f"Analyses were performed with hccstudy {_version()} in Python "
         f"{platform.python_version()} (numpy {ver['numpy']}, scipy {ver['scipy']}, pandas "
         f"{ver['pandas']} and formulaic {ver['formulaic']}); survival estimates follow the "

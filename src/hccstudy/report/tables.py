@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from hccstudy.report.labels import level_text
+from hccstudy.report.labels import capitalised, level_text, sentence, words
 
 __all__ = [
     "ReportTable",
@@ -394,8 +394,7 @@ def _method_note(result: Any) -> str:
 def _title(name: str, title: Any = None, what: str = "") -> str:
     if isinstance(title, str) and title:
         return title
-    nice = name.replace("_", " ")
-    return f"{what}: {nice}" if what else nice[:1].upper() + nice[1:]
+    return f"{what}: {name.replace('_', ' ')}" if what else words(name)
 
 
 # ----------------------------------------------------------------------------- generic
@@ -536,8 +535,7 @@ _PRETTY = {"uni": "Univariate", "multi": "Multivariable", "hr": "HR", "or": "OR"
 def _pretty(col: str) -> str:
     if col in _PRETTY:
         return _PRETTY[col]
-    s = col.replace("_", " ")
-    return s[:1].upper() + s[1:]
+    return words(col)
 
 
 _ABBREV = {"HR": "HR, hazard ratio", "CI": "CI, confidence interval", "OR": "OR, odds ratio",
@@ -837,7 +835,7 @@ def model_building_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
                           format_p(r.get("multi_p"), fmt)] for r in rows],
                         columns=["Variable", "n", "Events", f"{measure} ({lvl})", "p",
                                  f"{measure} ({lvl})", "p"])
-    notes = [_sentence_case(str(res.method))] if getattr(res, "method", "") else []
+    notes = [sentence(str(res.method))] if getattr(res, "method", "") else []
     notes.append("–: not in the multivariable model.")
     abbr = {"HR": "HR, hazard ratio", "OR": "OR, odds ratio"}.get(measure)
     kind = {"HR": "Cox", "OR": "logistic"}.get(measure, measure)
@@ -851,11 +849,6 @@ def model_building_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
         out.append(generic_table(f"{name}_path", path, fmt=fmt,
                                  title=f"{head}: backward elimination"))
     return out
-
-
-def _sentence_case(text: str) -> str:
-    t = text.strip()
-    return (t[:1].upper() + t[1:] + ("" if t.endswith(".") else ".")) if t else ""
 
 
 # ----------------------------------------------------------------------------- competing risks
@@ -1161,9 +1154,9 @@ def ae_term_label(term: str, fmt: TableFormat = _DEFAULT) -> str:
     """
     if term in fmt.labels:
         return fmt.label(term)
-    words = [w.upper() if w.lower() in _AE_ACRONYMS else w
+    parts = [w.upper() if w.lower() in _AE_ACRONYMS else w
              for w in str(term).replace("_", " ").split()]
-    return _sentence(" ".join(words))
+    return capitalised(" ".join(parts))
 
 
 @register_table("ToxicityResult")
@@ -1346,11 +1339,6 @@ def matching_table(name: str, m: Any, fmt: TableFormat = _DEFAULT,
 # ----------------------------------------------------------------------------- study
 
 
-def _sentence(text: str) -> str:
-    """``text`` with its first letter capitalised (the rest as written: "LCSGJ", "ECOG")."""
-    return text[:1].upper() + text[1:]
-
-
 def flow_table(result: Any, fmt: TableFormat = _DEFAULT, name: str = "flow") -> ReportTable:
     """Eligibility flow and adjustment steps (counts only) from ``StudyResult.flow_frame()``."""
     f = result.flow_frame()
@@ -1358,10 +1346,10 @@ def flow_table(result: Any, fmt: TableFormat = _DEFAULT, name: str = "flow") -> 
     # numeric table keeps it), stages and reasons capitalised, "group CCRT" as "CCRT" (group
     # and source names verbatim; the default single source "all" as "All")
     disp = pd.DataFrame({
-        "Stage": [_sentence(str(v)) for v in f["stage"]],
+        "Stage": [capitalised(str(v)) for v in f["stage"]],
         "Source": ["All" if str(v) == "all" else re.sub(r"^group ", "", str(v))
                    for v in f["source"]],
-        "Reason": [_sentence(str(v)) for v in f["reason"]],
+        "Reason": [capitalised(str(v)) for v in f["reason"]],
         "n before": [format_count(v, fmt) for v in f["n_before"]],
         "Excluded": [format_count(v, fmt) for v in f["n_excluded"]],
         "Remaining": [format_count(v, fmt) for v in f["n_remaining"]],
