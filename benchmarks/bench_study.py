@@ -90,6 +90,8 @@ t0 = time.perf_counter()
 marks = []
 def mark(name):
     marks.append((name, time.perf_counter()))
+from hccstudy.report._workers import FigureWorkers
+workers = FigureWorkers.start(int(sys.argv[2]))  # as the CLI: None for one job
 import numpy, pandas
 mark("import numpy + pandas")
 from hccstudy.analyse import _cox_fit
@@ -108,8 +110,10 @@ from hccstudy.report.assemble import write_report
 last = ["import the report modules"]
 def step(msg):
     mark("report: " + last[0]); last[0] = msg
-write_report(result, sys.argv[1], progress=step, jobs=int(sys.argv[2]))
+write_report(result, sys.argv[1], progress=step, jobs=int(sys.argv[2]), workers=workers)
 mark("report: " + last[0])
+if workers is not None:
+    workers.close()
 prev = t0
 out = []
 for name, t in marks:
@@ -159,7 +163,9 @@ def main() -> None:
           f"{cold_seed000():.1f} s")
     for jobs in (1, 2):
         st = stages_seed000(jobs)
-        print(f"  stages with {jobs} figure process(es), total {st['total']:.2f} s:")
+        how = ("drawn in this process" if jobs == 1 else
+               "a figure process forked at start, as the CLI")
+        print(f"  stages with {jobs} figure process(es) ({how}), total {st['total']:.2f} s:")
         for name, sec in st["stages"]:
             print(f"    {sec:6.2f} s  {name}")
     if args.seed000_only:

@@ -249,3 +249,70 @@ def test_demo_seed_study_writes_data_and_report(tmp_path: Path) -> None:
 def test_demo_unknown_study_is_a_usage_error(tmp_path: Path) -> None:
     res = _invoke("demo", "999", "-o", tmp_path)
     assert res.exit_code == EXIT_USAGE and "unknown study" in res.output
+
+
+# ----------------------------------------------------------------------------- validate text
+# output and the draft mapping's unmatched codes
+
+
+_LONG_HINT_CSV = "patient_id,sex\nP1,male\nP2,unicorn\n"
+
+
+def test_validate_redirected_prints_whole_hints(tmp_path: Path) -> None:
+    src = tmp_path / "c.csv"
+    src.write_text(_LONG_HINT_CSV)
+    res = _run("validate", str(src))  # stdout is a pipe, not a terminal
+    assert res.returncode == 1
+    assert "…" not in res.stdout
+    [line] = [ln for ln in res.stdout.splitlines() if "unknown-code" in ln]
+    assert line.split()[:6] == ["error", "c.csv", "3", "sex", "unicorn", "unknown-code"]
+    assert line.endswith("allowed: male, female; or map this code in the mapping file's codes")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_validate_on_a_terminal_wraps_hints(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    src = tmp_path / "c.csv"
+    src.write_text(_LONG_HINT_CSV)
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "hccstudy", "validate", str(src)],
+                              stdout=follower, stderr=subprocess.PIPE, timeout=120,
+                              env={**os.environ, "COLUMNS": "90"})
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    assert proc.returncode == 1
+    lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+    assert all(len(ln) <= 90 for ln in lines), lines
+    start = lines[0].index("hint")
+    hint = " ".join(ln[start:].strip() for ln in lines[1:-1])
+    assert hint == "allowed: male, female; or map this code in the mapping file's codes"
+
+
+def test_draft_mapping_then_validate_flags_unmatched_codes(tmp_path: Path) -> None:
+    src = tmp_path / "c.csv"
+    src.write_text("Patient ID,Treatment,Date of RT\nP1,TACE alone,2020-01-05\n"
+                   "P2,RFA,2020-02-01\n")
+    out = tmp_path / "map.yaml"
+    res = _run("draft-mapping", str(src), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    text = out.read_text()
+    assert '"Date of RT":  # check: fuzzy match\n    to: "start_date"' in text
+    res = _run("validate", str(src), "--mapping", str(out))
+    assert res.returncode == 1  # not "0 error(s)" with the Treatment column emptied
+    assert "mapping" in res.stdout and "'TACE alone' maps to 'TACE alone'" in res.stdout
+    out.write_text(text.replace('"TACE alone": "TACE alone"', '"TACE alone": "TACE"'))
+    res = _run("validate", str(src), "--mapping", str(out))
+    assert res.returncode == 0, res.stdout

@@ -167,6 +167,23 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
 
 
 @contextlib.contextmanager
+def _figure_workers(enabled: bool, jobs: int) -> Iterator[Any]:
+    """Fork the figure process first (:mod:`hccstudy.report._workers`): importing and
+    warming matplotlib then overlaps reading and running the study. Yields None where it
+    is not used (no figures, one job, no fork); the report draws the figures itself."""
+    workers = None
+    if enabled:
+        from hccstudy.report._workers import FigureWorkers
+
+        workers = FigureWorkers.start(jobs)
+    try:
+        yield workers
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+@contextlib.contextmanager
 def _one_shot() -> Iterator[None]:
     """A command that runs a study is a one-shot process: Cox fits of fewer than 50,000
     rows use the NumPy kernels instead of loading the compiled ones (about 1 s at
@@ -292,33 +309,34 @@ def demo(
     chosen = STUDIES if study == "all" else (study,)
     fig_formats = _figure_formats(figure_format, as_json)
     summaries = []
-    for k in chosen:
-        t0 = time.perf_counter()
-        folder = out / f"seed_{k}"
-        with _errors(as_json, folder), warnings.catch_warnings(record=True) as caught, \
-                _progress(not as_json) as step, _one_shot():
-            warnings.simplefilter("always")
-            from hccstudy.design.run import run as run_study
-            from hccstudy.report.assemble import write_report
-            from hccstudy.report.tables import TableFormat
-            from hccstudy.studies import spec_path
-            from hccstudy.synthetic import GENERATORS
+    with _figure_workers(figures, _jobs(jobs)) as workers:
+        for k in chosen:
+            t0 = time.perf_counter()
+            folder = out / f"seed_{k}"
+            with _errors(as_json, folder), warnings.catch_warnings(record=True) as caught, \
+                    _progress(not as_json) as step, _one_shot():
+                warnings.simplefilter("always")
+                from hccstudy.design.run import run as run_study
+                from hccstudy.report.assemble import write_report
+                from hccstudy.report.tables import TableFormat
+                from hccstudy.studies import spec_path
+                from hccstudy.synthetic import GENERATORS
 
-            step(f"seed {k}: generating the synthetic cohort (seed {seed})")
-            cohort = GENERATORS[k](seed=seed)
-            cohort.write(folder / "data", format="csv")
-            step(f"seed {k}: running {spec_path(k).name}")
-            result = run_study(spec_path(k), data=cohort.tables)
-            paths = write_report(result, folder, figures=figures,
-                                 fmt=TableFormat(digits=digits), spec_file=spec_path(k),
-                                 figure_formats=fig_formats, progress=step,
-                                 jobs=_jobs(jobs))
-        summary = _report_summary(paths, result, time.perf_counter() - t0, caught)
-        summary["study"] = k
-        summary["generator_seed"] = seed
-        summaries.append(summary)
-        if not as_json:
-            _print_summary(summary, False)
+                step(f"seed {k}: generating the synthetic cohort (seed {seed})")
+                cohort = GENERATORS[k](seed=seed)
+                cohort.write(folder / "data", format="csv")
+                step(f"seed {k}: running {spec_path(k).name}")
+                result = run_study(spec_path(k), data=cohort.tables)
+                paths = write_report(result, folder, figures=figures,
+                                     fmt=TableFormat(digits=digits), spec_file=spec_path(k),
+                                     figure_formats=fig_formats, progress=step,
+                                     jobs=_jobs(jobs), workers=workers)
+            summary = _report_summary(paths, result, time.perf_counter() - t0, caught)
+            summary["study"] = k
+            summary["generator_seed"] = seed
+            summaries.append(summary)
+            if not as_json:
+                _print_summary(summary, False)
     if as_json:
         typer.echo(json.dumps(summaries if len(summaries) > 1 else summaries[0], indent=1,
                               default=str))
@@ -339,7 +357,8 @@ def validate(
 ) -> None:
     """Validate a patient file and list every problem with its row and column.
 
-    Exit code 0 when there are no errors (warnings allowed), 1 otherwise.
+    Exit code 0 when there are no errors (warnings allowed), 1 otherwise. On a terminal,
+    long hints wrap to its width; redirected to a file, every issue is one whole line.
     Example: ``hccstudy validate cohort.xlsx --mapping map.yaml``
     """
     from hccstudy.validate import validate_file
@@ -351,8 +370,12 @@ def validate(
         report = validate_file(path, mapping=mapping, analyses=tuple(analysis or ()))
     if as_json:
         typer.echo(report.to_frame().to_json(orient="records", indent=1))
-    else:
-        typer.echo(report.render())
+    elif sys.stdout.isatty():  # a terminal: long hints wrap to its width, nothing is cut
+        import shutil
+
+        typer.echo(report.render(max_width=None, width=shutil.get_terminal_size().columns))
+    else:  # a file or a pipe: every cell whole, one line per issue
+        typer.echo(report.render(max_width=None))
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -502,7 +525,8 @@ def run(
     _need_file(spec, as_json)
     formats, fig_formats, tt = _report_options(fmt, figure_format, times, as_json)
     t0 = time.perf_counter()
-    with _errors(as_json, out), warnings.catch_warnings(record=True) as caught, \
+    with _figure_workers(figures, _jobs(jobs)) as workers, _errors(as_json, out), \
+            warnings.catch_warnings(record=True) as caught, \
             _progress(not as_json) as step, _one_shot():
         warnings.simplefilter("always")
         from hccstudy.design.run import run as run_study
@@ -514,7 +538,7 @@ def run(
         paths = write_report(result, out, formats=formats, figures=figures,
                              fmt=TableFormat(digits=digits), times=tt, spec_file=spec,
                              figure_formats=fig_formats, dpi=dpi, progress=step,
-                             jobs=_jobs(jobs))
+                             jobs=_jobs(jobs), workers=workers)
     _print_summary(_report_summary(paths, result, time.perf_counter() - t0, caught), as_json)
 
 
@@ -542,17 +566,17 @@ def report(
     _need_file(saved, as_json)
     formats, fig_formats, tt = _report_options(fmt, figure_format, times, as_json)
     t0 = time.perf_counter()
-    with _errors(as_json, out), warnings.catch_warnings(record=True) as caught, \
-            _progress(not as_json) as step:
+    with _figure_workers(figures, _jobs(jobs)) as workers, _errors(as_json, out), \
+            warnings.catch_warnings(record=True) as caught, _progress(not as_json) as step:
         warnings.simplefilter("always")
         from hccstudy.report.assemble import load_result, write_report
         from hccstudy.report.tables import TableFormat
 
-        result, _prov = load_result(saved)
+        result, prov = load_result(saved)
         paths = write_report(result, out, formats=formats, figures=figures,
                              fmt=TableFormat(digits=digits), times=tt,
                              figure_formats=fig_formats, dpi=dpi, progress=step,
-                             jobs=_jobs(jobs))
+                             jobs=_jobs(jobs), workers=workers, provenance=prov)
     _print_summary(_report_summary(paths, result, time.perf_counter() - t0, caught), as_json)
 
 

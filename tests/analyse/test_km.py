@@ -402,3 +402,44 @@ def test_bad_options() -> None:
         kaplan_meier(d, "t", "e", conf_type="logit")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="conf_level"):
         kaplan_meier(d, "t", "e", conf_level=95)
+
+
+# ------------------------------------------------------------- group order (levels=)
+def _order_data() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    n = 90
+    return pd.DataFrame({"t": rng.exponential(10, n).round(1) + 0.1,
+                         "e": rng.integers(0, 2, n),
+                         "arm": rng.choice(["TACE alone", "TACE+RT", "RT"], n)})
+
+
+def test_levels_order_the_curves_without_changing_them() -> None:
+    d = _order_data()
+    base = kaplan_meier(d, "t", "e", by="arm")
+    assert base.groups == ("RT", "TACE alone", "TACE+RT")
+    order = ["TACE+RT", "RT", "TACE alone"]
+    km = kaplan_meier(d, "t", "e", by="arm", levels=order)
+    assert km.groups == tuple(order)
+    for g in order:
+        a = base.table()[base.table()["group"] == g].reset_index(drop=True)
+        b = km.table()[km.table()["group"] == g].reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b)
+    assert km.median()["group"].tolist() == order
+    assert dict(zip(km.groups, km.n, strict=True)) == dict(zip(base.groups, base.n, strict=True))
+    # a Categorical column gives the same order; the weighted (dense) path as well
+    cat = d.assign(arm=pd.Categorical(d["arm"], categories=order))
+    assert kaplan_meier(cat, "t", "e", by="arm").groups == tuple(order)
+    w = d.assign(w=1.5)
+    assert kaplan_meier(w, "t", "e", by="arm", weights="w", levels=order).groups == tuple(order)
+
+
+def test_levels_drop_absent_groups_and_refuse_unlisted_ones() -> None:
+    d = _order_data()
+    km = kaplan_meier(d, "t", "e", by="arm", levels=["TACE+RT", "none", "RT", "TACE alone"])
+    assert km.groups == ("TACE+RT", "RT", "TACE alone")
+    with pytest.raises(InputError, match="do not list"):
+        kaplan_meier(d, "t", "e", by="arm", levels=["TACE+RT", "RT"])
+    with pytest.raises(InputError, match="twice"):
+        kaplan_meier(d, "t", "e", by="arm", levels=["RT", "RT", "TACE alone", "TACE+RT"])
+    num = pd.DataFrame({"t": [1.0, 2, 3, 4], "e": [1, 0, 1, 1], "g": [0, 1, 0, 1]})
+    assert kaplan_meier(num, "t", "e", by="g", levels=[1, 0]).groups == ("1", "0")

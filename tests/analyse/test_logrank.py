@@ -250,3 +250,27 @@ def test_bad_input() -> None:
         logrank_trend(d, "t", "e", "g", scores=[1, 2, 3], missing="drop")
     with pytest.raises(InputError, match="adjust"):
         pairwise_logrank(d, "t", "e", "g", adjust="sidak", missing="drop")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------- group order (levels=)
+def test_levels_order_the_groups_not_the_test() -> None:
+    rng = np.random.default_rng(5)
+    n = 120
+    d = pd.DataFrame({"t": rng.exponential(8, n).round(1) + 0.1, "e": rng.integers(0, 2, n),
+                      "arm": rng.choice(["TACE alone", "TACE+RT", "RT"], n),
+                      "s": rng.integers(0, 2, n)})
+    base = logrank(d, "t", "e", "arm")
+    order = ["TACE+RT", "TACE alone", "RT"]
+    for strata in (None, "s"):
+        b = logrank(d, "t", "e", "arm", strata=strata)
+        r = logrank(d, "t", "e", "arm", strata=strata, levels=order)
+        assert r.groups == tuple(order)
+        assert r.statistic == pytest.approx(b.statistic, rel=1e-12)
+        assert r.df == b.df
+        tb = b.table().set_index("group").loc[order]
+        pd.testing.assert_frame_equal(r.table().set_index("group"), tb)
+    pw = pairwise_logrank(d, "t", "e", "arm", levels=order)
+    assert (pw.group1[0], pw.group2[0]) == ("TACE+RT", "TACE alone")
+    assert base.groups == ("RT", "TACE alone", "TACE+RT")
+    with pytest.raises(InputError, match="do not list"):
+        logrank(d, "t", "e", "arm", levels=["RT", "TACE+RT"])

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from hccstudy.analyse.table1 import (
+    Table1Result,
     categorical_p,
     continuous_p,
     fisher_exact_rxc,
@@ -209,3 +210,55 @@ def test_bad_input():
         table1(d2, ["age"], "arm")
     with pytest.raises(InputError, match="two groups"):
         continuous_p([np.ones(3), np.ones(3), np.ones(3)], "welch")
+
+
+# --------------------------------------------------------------- SMD direction
+def _two_groups() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n = 60
+    return pd.DataFrame({"arm": np.repeat(["TACE alone", "TACE+RT"], n // 2),
+                         "age": np.r_[rng.normal(60, 8, n // 2), rng.normal(64, 8, n // 2)],
+                         "sex": rng.choice(["f", "m", "x"], n)})
+
+
+@pytest.mark.parametrize("denominator", ["pooled", "first"])
+def test_smd_direction_follows_the_reference_not_the_column_order(denominator: str) -> None:
+    d = _two_groups()
+    a = table1(d, ["age", "sex"], "arm", group_order=["TACE alone", "TACE+RT"],
+               reference="TACE alone", smd_denominator=denominator)  # type: ignore[arg-type]
+    b = table1(d, ["age", "sex"], "arm", group_order=["TACE+RT", "TACE alone"],
+               reference="TACE alone", smd_denominator=denominator)  # type: ignore[arg-type]
+    assert a.smd_direction == b.smd_direction == ("TACE+RT", "TACE alone")
+    fa, fb = a.to_frame(), b.to_frame()
+    age_a = float(fa.loc[fa["variable"] == "age", "smd"].iloc[0])
+    age_b = float(fb.loc[fb["variable"] == "age", "smd"].iloc[0])
+    assert age_a > 0 and age_b > 0  # TACE+RT is older
+    if denominator == "pooled":
+        pd.testing.assert_series_equal(fa["smd"], fb["smd"])
+    # default: the first listed group minus the second (as before)
+    c = table1(d, ["age"], "arm", group_order=["TACE alone", "TACE+RT"],
+               smd_denominator=denominator)  # type: ignore[arg-type]
+    assert c.smd_direction == ("TACE alone", "TACE+RT")
+    assert float(c.to_frame()["smd"].iloc[0]) == pytest.approx(-age_a)
+    # oriented() turns a result round without recomputing
+    o = c.oriented("TACE alone")
+    assert o.smd_direction == ("TACE+RT", "TACE alone")
+    assert float(o.to_frame()["smd"].iloc[0]) == pytest.approx(age_a)
+    assert a.oriented("TACE alone") is a
+
+
+def test_smd_reference_must_be_a_group() -> None:
+    with pytest.raises(InputError, match="reference"):
+        table1(_two_groups(), ["age"], "arm", reference="RT")
+
+
+def test_results_saved_before_smd_direction_still_load() -> None:
+    import pickle
+
+    t = table1(_two_groups(), ["age"], "arm")
+    old_state = t.__getstate__()[:-1]  # a result pickled before the field existed
+    old = Table1Result.__new__(Table1Result)
+    old.__setstate__(old_state)
+    assert old.smd_direction is None and old.rows == t.rows
+    assert pickle.loads(pickle.dumps(old)).smd_direction is None
+    assert old.oriented("TACE alone").smd_direction == ("TACE+RT", "TACE alone")

@@ -333,3 +333,23 @@ adjustment: {method: iptw}
     r = run(_spec("{name: cr, type: competing_risks, endpoint: fail, cause: ftype, "
                   "cohort: analysis}", head), demo)
     assert not r.outcomes["cr"].adjusted
+
+
+def test_groups_follow_the_spec_levels(demo: pd.DataFrame) -> None:
+    head = HEAD.replace("{column: arm, reference: non-CCRT}",
+                        "{column: arm, levels: [non-CCRT, CCRT], reference: non-CCRT}")
+    an = ("{name: cr, type: competing_risks, endpoint: fail, cause: ftype, times: [12], "
+          "failure_type_km: true}")
+    r, a = _run(demo, an, head)
+    res = r.outcomes["cr"]
+    assert list(res.cif.groups) == ["non-CCRT", "CCRT"]
+    assert list(dict.fromkeys(res.cif_at()["group"].astype(str))) == ["non-CCRT", "CCRT"]
+    base = cumulative_incidence(a, "fail_time", "ftype", "group")  # sorted groups
+    assert list(base.groups) == ["CCRT", "non-CCRT"]
+    for g in base.groups:
+        x = res.cif.table()[res.cif.table()["group"].astype(str) == g].reset_index(drop=True)
+        y = base.table()[base.table()["group"].astype(str) == g].reset_index(drop=True)
+        pd.testing.assert_frame_equal(x, y, check_categorical=False)
+    g = gray_test(a, "fail_time", "ftype", "group")
+    assert res.gray is not None
+    np.testing.assert_allclose(res.gray.statistic, g.statistic, rtol=1e-12)

@@ -223,13 +223,27 @@ def test_hccstudy_reader_merges_patient_tables() -> None:
     from pathlib import Path
 
     demo = Path(hccstudy.__file__).parent / "datasets" / "demo_ccrt.csv"
-    r = run(f"""
+    text = f"""
 data: {{path: '{demo.as_posix()}'}}
 groups: {{column: sex, reference: female}}
 covariates: [{{name: age_years}}, {{name: bclc_stage}}]
 analyses: [{{name: t1, type: table1}}]
-""")
+"""
+    # without a mapping its 0/1 'death' column is read as death_date: validation errors
+    with pytest.warns(UserWarning, match="unmapped-column"), \
+            pytest.raises(hccstudy.errors.InputError,
+                          match=r"^data\.path \(line 2\): the input file 'demo_ccrt.csv' has 212 "
+                          r"validation error\(s\) \(not-a-date: 212\); first: "
+                          r"demo_ccrt.csv, row 2, column 'death', value '0': not-a-date"):
+        run(text)
+    with pytest.warns(UserWarning) as caught:
+        r = run(text.replace("data: {", "data: {on_error: warn, "))
+    assert [str(w.message).split(" (")[0] for w in caught] == [
+        "the input file 'demo_ccrt.csv': 3 validation warning(s) of rule unmapped-column",
+        "the input file 'demo_ccrt.csv': 212 validation error(s) of rule not-a-date analysed "
+        "anyway"]
     assert r.n_analysis == 212 and sum(r.n_by_group.values()) == 212
+    assert "not-a-date: 212" in r.methods["data_validation"]
     assert r.table1_before.to_frame()["variable"].tolist()[0] == "age_years"
 
 

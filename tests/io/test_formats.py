@@ -163,8 +163,16 @@ def test_draft_mapping_round_trip(tmp_path: Path) -> None:
     assert "Remarks" in text and "# check" in text
     assert '"a"' not in text  # identifier values are never written
     mfile = tmp_path / "map.yaml"
+    # 'something' matches no etiology code: the unedited draft is refused, naming it
+    assert '"something": "something"  # check: no model code matched' in text
+    mfile.write_text(text)
+    with pytest.raises(InputError, match="'something' maps to 'something'") as exc:
+        read(p, mfile)
+    assert exc.value.rule == "mapping"
+    text = text.replace('"something": "something"', '"something": "other"')
     mfile.write_text(text)
     ds = read(p, mfile)
+    assert ds.table("patients")["etiology"].tolist() == ["HBV", "other"]
     assert ds.table("patients")["sex"].tolist() == ["male", "female"]
     assert ds.table("baseline")["albumin"].tolist() == [3.5, 4.1]
     assert ds.table("baseline")["pvi"].tolist() == [True, False]

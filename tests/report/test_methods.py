@@ -16,6 +16,7 @@ from hccstudy.report.methods import (
     methods_paragraphs,
     methods_text,
     package_versions,
+    plain_terms,
     provenance,
     provenance_text,
     spec_sha256,
@@ -74,7 +75,8 @@ def test_methods_text_names_every_choice(study: Any) -> None:
             "first) on the logit of the propensity score",
             "caliper of 0.2 SD of the logit of the propensity score",
             "denominator: SD of the treated group before adjustment",  # balance SMD
-            "cluster-robust (sandwich) variance with the matched set as the cluster",
+            "Cox models after adjustment used a robust (sandwich) variance clustered on "
+            "matched pairs",
             "chi-square test or Fisher's exact test (expected count < 5)",
             "Mann-Whitney U", "pooled SD, sqrt((s1^2 + s2^2) / 2)",  # Table 1 SMD
             "log-transformed pointwise 95% confidence intervals (CIs; Greenwood variance)",
@@ -188,3 +190,69 @@ def test_file_sha256_hand_case(tmp_path: Path) -> None:
     p = tmp_path / "x.txt"
     p.write_bytes(b"")
     assert file_sha256(p) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+# ------------------------------------------------------- internal names, event dates
+INTERNAL = ("match_set", "match_weight", "iptw_weight", "_row", "_treated")
+
+
+def test_no_internal_column_names_in_methods(study: Any) -> None:
+    d = hccstudy.datasets.load_demo()
+    base = SPEC.read_text(encoding="utf-8")
+    sub = base + "  - {name: sg, type: subgroups, endpoint: os, variables: [pvi, sex]}\n"
+    r = hccstudy.run(sub.replace("../src/hccstudy/datasets/demo_ccrt.csv", str(DATA)))
+    for res in (study, r):
+        text = methods_text(res)
+        for bad in INTERNAL:
+            assert bad not in text, bad
+    text = methods_text(r)
+    assert "robust (sandwich) variance clustered on matched pairs" in text
+    strat = methods_text(hccstudy.run(
+        sub.replace("outcome_variance: robust_pair", "outcome_variance: stratified_pair")
+        .replace("../src/hccstudy/datasets/demo_ccrt.csv", str(DATA))))
+    assert "stratification by matched pair (conditional on the matched pairs)" in strat
+    for bad in INTERNAL:
+        assert bad not in strat, bad
+    iptw = hccstudy.run("""
+groups: {column: arm, reference: non-CCRT}
+endpoints: [{name: os, time: os_months, event: death == 1}]
+covariates: [{name: age_years, roles: [propensity]}]
+adjustment: {method: iptw}
+analyses: [{name: cox, type: cox, endpoint: os},
+           {name: sg, type: subgroups, endpoint: os, variables: [sex],
+            interaction_test: wald}]
+""", d)
+    text = methods_text(iptw)
+    for bad in INTERNAL:
+        assert bad not in text, bad
+
+
+def test_plain_terms_hand_cases() -> None:
+    assert plain_terms("robust variance (cluster match_set)") == \
+        "robust (sandwich) variance clustered on matched sets"
+    assert plain_terms("Cox (cluster _row)") == "Cox (robust (sandwich) variance per patient)"
+    assert plain_terms("robust variance (cluster centre)", None, str.upper) == \
+        "robust (sandwich) variance clustered on CENTRE"
+    assert plain_terms("body_weight and weight_kg") == "body_weight and weight_kg"
+
+
+def test_endpoint_without_event_date_says_events_are_dated_at_last_followup() -> None:
+    import pandas as pd
+
+    d = hccstudy.datasets.load_demo().sample(80, random_state=1).reset_index(drop=True)
+    start = pd.Timestamp("2015-01-01") + pd.to_timedelta(range(len(d)), unit="D")
+    d["start_date"] = start
+    d["last_date"] = start + pd.to_timedelta((d["os_months"] * 30.4375).round(), unit="D")
+    spec = """
+groups: {column: arm, reference: non-CCRT}
+endpoints:
+  - {name: os, label: Overall survival, origin: start_date, event: death == 1,
+     last_followup: last_date, units: months}
+analyses: [{name: lr, type: logrank, endpoint: os}]
+"""
+    text = methods_text(hccstudy.run(spec, d))
+    assert "dated at last follow-up (last_date) as no event date was recorded" in text
+    assert "censored at last follow-up" in text
+    d["death_date"] = d["last_date"].where(d["death"] == 1)
+    dated = spec.replace("event: death == 1,", "event_date: death_date,")
+    assert "dated at last follow-up" not in methods_text(hccstudy.run(dated, d))

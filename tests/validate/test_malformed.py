@@ -261,3 +261,48 @@ def test_identifiers_never_shown(tmp_path: Path) -> None:
     for secret in ("PID-SECRET", "Jane", "MRN-99", "1950-13-01"):
         assert secret not in text
     assert {"duplicate-id", "impossible-date", "date-order"} <= r.rules()
+
+
+def test_date_order_every_rule_in_row_order(tmp_path: Path) -> None:
+    """Each date-order rule once, listed table by table and row by row (the rules are
+    evaluated column-wise; the report still reads one row at a time)."""
+    d = tmp_path / "study"
+    d.mkdir()
+    _write(d, "patients.csv",
+           "patient_id,birth_date,diagnosis_date,death_date,last_followup_date\n"
+           "A,1950-01-01,2020-01-01,2019-06-01,2019-05-01\n"  # death, follow-up < diagnosis
+           "B,2021-01-01,2020-01-01,2020-01-10,2020-03-01\n"  # death < tx; fu > death; birth
+           "C,1950-01-01,2020-01-01,,\n"                      # nothing
+           ",1950-01-01,2020-01-01,2019-01-01,\n")            # no id: diagnosis rule only
+    _write(d, "treatments.csv",
+           "patient_id,treatment_number,treatment_type,start_date,end_date\n"
+           "B,1,RT,2020-02-01,2020-01-20\n"   # end < start; start > death
+           "C,1,TACE,2019-01-01,\n")          # > 90 days before diagnosis (warning)
+    _write(d, "events.csv", "patient_id,event_type,event_date\n"
+           "C,progression,2019-12-31\n"       # before diagnosis
+           "B,progression,2020-04-01\n")      # after death (warning)
+    r = validate_file(d)
+    got = [(i.severity, i.file, i.row, i.column, i.hint) for i in r.issues
+           if i.rule == "date-order"]
+    assert got == [
+        ("error", "patients.csv", 2, "death_date",
+         "death is before the diagnosis date on the same row"),
+        ("error", "patients.csv", 2, "last_followup_date",
+         "last follow-up is before the diagnosis date on the same row"),
+        ("error", "patients.csv", 3, "death_date",
+         "death is before the start of this patient's first treatment"),
+        ("error", "patients.csv", 3, "last_followup_date",
+         "last follow-up is after the death date"),
+        ("error", "patients.csv", 3, "birth_date", "birth date is after the diagnosis date"),
+        ("error", "patients.csv", 5, "death_date",
+         "death is before the diagnosis date on the same row"),
+        ("error", "treatments.csv", 2, "end_date", "treatment end is before its start"),
+        ("error", "treatments.csv", 2, "start_date",
+         "treatment starts after the patient's death date"),
+        ("warning", "treatments.csv", 3, "start_date",
+         "treatment starts more than 90 days before the diagnosis date"),
+        ("error", "events.csv", 2, "event_date", "event is before the diagnosis date"),
+        ("warning", "events.csv", 3, "event_date", "event is after the death date"),
+    ]
+    values = [i.value for i in r.issues if i.rule == "date-order"]
+    assert values[:2] == ["2019-06-01", "2019-05-01"] and values[4] is None  # birth: not shown

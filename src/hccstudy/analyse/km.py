@@ -41,6 +41,7 @@ from hccstudy.analyse._counting import (
     dense_codes,
     encode_groups,
     encode_times,
+    group_label,
     sort_rows,
 )
 from hccstudy.errors import InputError
@@ -696,6 +697,40 @@ def _km_dense(gcode: np.ndarray, ng: int, time: np.ndarray, event: np.ndarray,
     return block
 
 
+def order_groups(gcode: np.ndarray, labels: tuple[str, ...], levels: Sequence[object] | None,
+                 by: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Recode groups ``0..G-1`` to follow ``levels`` (a study's level order).
+
+    ``levels`` lists the groups by value or label (``group_label``: ``1`` and ``"1"``
+    name the same group); every group present must be listed, listed groups without
+    rows are dropped (as unused categories of a Categorical). ``None`` keeps ``labels``.
+
+    Examples
+    --------
+    >>> order_groups(np.array([0, 1, 1]), ("a", "b"), ["b", "c", "a"], "arm")
+    (array([1, 0, 0]), ('b', 'a'))
+    """
+    if levels is None:
+        return gcode, labels
+    if isinstance(levels, str):
+        raise InputError("levels must be a sequence of group levels, not a string",
+                         column=by, rule="levels is a list")
+    want = [group_label(v) for v in levels]
+    if len(set(want)) != len(want):
+        raise InputError(f"levels list a group twice: {want!r}", column=by,
+                         rule="unique levels")
+    absent = [g for g in labels if g not in want]
+    if absent:
+        raise InputError(f"levels {want!r} do not list group(s) {absent!r} of column {by!r}",
+                         column=by, rule="levels list every group")
+    new = tuple(g for g in want if g in labels)
+    if new == labels:
+        return gcode, labels
+    pos = {g: i for i, g in enumerate(new)}
+    remap = np.array([pos[g] for g in labels], dtype=np.intp)
+    return remap[gcode], new
+
+
 def _check_options(conf_type: str, conf_level: float) -> None:
     if conf_type not in ("log", "log-log", "plain"):
         raise InputError(f"conf_type must be 'log', 'log-log' or 'plain', not {conf_type!r}",
@@ -716,6 +751,7 @@ def kaplan_meier(
     weights: str | None = None,
     entry: str | None = None,
     missing: Missing = "raise",
+    levels: Sequence[object] | None = None,
 ) -> KaplanMeierResult:
     """Kaplan-Meier survival curves, overall or by group, agreeing with R's survfit.
 
@@ -729,7 +765,8 @@ def kaplan_meier(
     event : str
         Event indicator column (1/True event, 0/False censored).
     by : str, optional
-        Grouping column; one curve per level (R's factor-level order).
+        Grouping column; one curve per level (R's factor-level order: a pandas
+        Categorical keeps its categories' order, other columns are sorted).
     conf_type : {"log", "log-log", "plain"}
         Pointwise confidence interval for S(t), as survfit's ``conf.type``.
     conf_level : float
@@ -742,6 +779,11 @@ def kaplan_meier(
     missing : {"raise", "drop"}
         Rows with a missing value raise an error, or are dropped and counted
         (``n_dropped``).
+    levels : sequence, optional
+        The order of the groups of ``by`` (values or their labels), e.g. a study's
+        ``groups.levels``; every group present must be listed, listed groups without
+        rows are left out. Default: the order above. Only the order of the curves
+        changes, not the estimates.
 
     Returns
     -------
@@ -767,6 +809,8 @@ def kaplan_meier(
     2     b   2.0       1.0
     3     b   3.0       0.5
     4     b   4.0       0.5
+    >>> kaplan_meier(d, "t", "e", by="arm", levels=["b", "a"]).groups
+    ('b', 'a')
     """
     _check_options(conf_type, conf_level)
     columns = [by] if by is not None else []
@@ -776,7 +820,7 @@ def kaplan_meier(
         gcode = np.zeros(inp.time.size, dtype=np.intp)
         labels: tuple[str, ...] = ("all",)
     else:
-        gcode, labels = encode_groups(inp.frame[by])
+        gcode, labels = order_groups(*encode_groups(inp.frame[by]), levels, by)
     ng = len(labels)
     w = inp.weights
     robust = w is not None and bool(np.any(w != np.floor(w)))

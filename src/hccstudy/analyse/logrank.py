@@ -40,6 +40,7 @@ from hccstudy.analyse._counting import (
     group_label,
     sort_rows,
 )
+from hccstudy.analyse.km import order_groups
 from hccstudy.errors import InputError
 
 __all__ = [
@@ -264,13 +265,13 @@ def _chisq(observed: np.ndarray, expected: np.ndarray, var: np.ndarray) -> tuple
 
 
 def _prepare(data: pd.DataFrame, time: str, event: str, by: str, strata: str | None,
-             missing: Missing, rho: float
+             missing: Missing, rho: float, levels: Sequence[object] | None = None
              ) -> tuple[tuple[str, ...], list[_Block], np.ndarray, int]:
     if not isinstance(rho, float | int) or not np.isfinite(rho) or rho < 0:
         raise InputError(f"rho must be a number >= 0, not {rho!r}", rule="rho >= 0")
     cols = [by] if strata is None else [by, strata]
     inp = survival_input(data, time, event, columns=cols, missing=missing)
-    gcode, labels = encode_groups(inp.frame[by])
+    gcode, labels = order_groups(*encode_groups(inp.frame[by]), levels, by)
     ng = len(labels)
     n_rows = np.bincount(gcode, minlength=ng)
     if strata is None:
@@ -407,6 +408,7 @@ def logrank(
     strata: str | None = None,
     rho: float = 0,
     missing: Missing = "raise",
+    levels: Sequence[object] | None = None,
 ) -> LogrankResult:
     """Log-rank (G-rho) test of equal survival across groups, as R's survdiff.
 
@@ -424,6 +426,11 @@ def logrank(
         G-rho parameter: 0 log-rank, 1 Peto-Peto (Gehan-Wilcoxon type).
     missing : {"raise", "drop"}
         What to do with rows with missing values.
+    levels : sequence, optional
+        The order of the groups of ``by`` in the result (values or their labels), e.g. a
+        study's ``groups.levels``; every group present must be listed. Default: R's
+        factor-level order (a pandas Categorical keeps its categories' order, other
+        columns are sorted). The statistic does not depend on the order.
 
     Returns
     -------
@@ -436,8 +443,11 @@ def logrank(
     >>> r = logrank(d, "t", "e", "arm")
     >>> (round(r.statistic, 4), r.df)  # R survdiff: Chisq = 0.073903 on 1 df
     (0.0739, 1)
+    >>> logrank(d, "t", "e", "arm", levels=["b", "a"]).groups
+    ('b', 'a')
     """
-    labels, blocks, n_rows, n_dropped = _prepare(data, time, event, by, strata, missing, rho)
+    labels, blocks, n_rows, n_dropped = _prepare(data, time, event, by, strata, missing, rho,
+                                                 levels)
     if len(labels) < 2:
         raise InputError(f"column {by!r} has {len(labels)} group(s); rule: a log-rank test "
                          "needs at least two groups", column=by, rule="at least two groups")
@@ -656,6 +666,7 @@ def pairwise_logrank(
     strata: str | None = None,
     rho: float = 0,
     missing: Missing = "raise",
+    levels: Sequence[object] | None = None,
 ) -> PairwiseLogrankResult:
     """Log-rank test for each pair of groups, p-values adjusted for multiplicity.
 
@@ -673,6 +684,8 @@ def pairwise_logrank(
     strata : str, optional
     rho : float
     missing : {"raise", "drop"}
+    levels : sequence, optional
+        The group order (as in :func:`logrank`): pairs are listed in this order.
 
     Returns
     -------
@@ -689,7 +702,8 @@ def pairwise_logrank(
     if adjust not in ("holm", "bonferroni", "BH", "none"):
         raise InputError(f"adjust must be 'holm', 'bonferroni', 'BH' or 'none', not {adjust!r}",
                          rule="p-value adjustment method")
-    labels, blocks, _, n_dropped = _prepare(data, time, event, by, strata, missing, rho)
+    labels, blocks, _, n_dropped = _prepare(data, time, event, by, strata, missing, rho,
+                                            levels)
     if len(labels) < 2:
         raise InputError(f"column {by!r} has {len(labels)} group(s); rule: pairwise tests "
                          "need at least two groups", column=by, rule="at least two groups")

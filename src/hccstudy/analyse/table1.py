@@ -36,10 +36,14 @@ Tests (two-sided; empty levels are dropped before testing)
     ``"kruskal"`` (default) or ``"anova"``.
 
 SMD (two groups only)
-    Difference in means divided by ``smd_denominator``: ``"pooled"`` (default,
+    Difference in means, the other group minus ``reference`` (a study's
+    comparison group minus its reference group, the direction of the Cox hazard
+    ratio "X vs reference"; without ``reference``, the first listed group minus
+    the second), divided by ``smd_denominator``: ``"pooled"`` (default,
     sqrt((s1^2 + s2^2) / 2), the usual choice in papers), ``"first"`` (SD of
-    the first group, MatchIt's choice for ATT when the first group is the
-    treated one). 0/1 level indicators use p(1 - p). A categorical variable gets
+    the first listed group, MatchIt's choice for ATT when the first group is the
+    treated one). Only the sign depends on the direction; ``smd_direction`` of
+    the result says which difference it is. 0/1 level indicators use p(1 - p). A categorical variable gets
     one SMD per level and, on its header row, the multi-level SMD of Yang &
     Dalton (2012) (as R tableone), which equals |per-level SMD| for 2 levels
     with the pooled denominator.
@@ -57,7 +61,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 import numpy as np
@@ -506,6 +510,9 @@ class Table1Result(HtmlReprMixin):
     ``<g>:percent`` (levels), ``<g>:mean``, ``<g>:sd``, ``<g>:median``,
     ``<g>:q1``, ``<g>:q3``, ``<g>:min``, ``<g>:max`` (continuous); then ``p``,
     ``test`` and ``smd``.
+
+    ``smd_direction`` is ``(group, reference)``: the SMD is ``group`` minus
+    ``reference`` (None without two groups).
     """
 
     groups: tuple[str, ...]
@@ -516,10 +523,59 @@ class Table1Result(HtmlReprMixin):
     categorical_test: str
     continuous_test: str
     options: Mapping[str, object] = field(default_factory=dict)
+    smd_direction: tuple[str, str] | None = None
+
+    def __setstate__(self, state: Sequence[object]) -> None:
+        # results saved before a field was added unpickle with its default
+        names = [f.name for f in fields(self)]
+        values = dict(zip(names, state, strict=False))
+        values.setdefault("smd_direction", None)
+        for name in names:
+            object.__setattr__(self, name, values[name])
 
     def to_frame(self) -> pd.DataFrame:
         """The table as a numeric frame (one row per variable and level)."""
         return pd.DataFrame(list(self.rows))
+
+    def oriented(self, reference: object) -> Table1Result:
+        """The same table with the SMDs of the other group minus ``reference``.
+
+        Only signs change (a result made with ``reference=`` is returned as it is; so is a
+        table without two groups or where ``reference`` is not a group). The multi-level
+        SMD of a categorical variable's header row is unsigned and kept.
+
+        Examples
+        --------
+        >>> d = pd.DataFrame({"arm": ["A", "A", "B", "B"], "age": [50, 60, 65, 75]})
+        >>> t = table1(d, ["age"], "arm")
+        >>> o = t.oriented("A")
+        >>> t.smd_direction, o.smd_direction, float(t.rows[0]["smd"]) == -float(o.rows[0]["smd"])
+        (('A', 'B'), ('B', 'A'), True)
+        """
+        groups = [g for g in self.groups if g != "overall"]
+        direction = getattr(self, "smd_direction", None)
+        if len(groups) != 2 or str(reference) not in groups:
+            return self
+        if direction is None:  # a result from before smd_direction: first minus second
+            direction = (groups[0], groups[1])
+        if direction[1] == str(reference):
+            return self if getattr(self, "smd_direction", None) else self._with(direction, False)
+        pooled = self.smd_denominator.startswith("sqrt")
+        return self._with((direction[1], direction[0]), True, keep_header=pooled)
+
+    def _with(self, direction: tuple[str, str], flip: bool,
+              keep_header: bool = False) -> Table1Result:
+        rows = []
+        for r in self.rows:
+            x = r.get("smd")
+            header = r.get("kind") == "categorical" and r.get("level") == ""
+            if flip and isinstance(x, float | int) and x == x and x != 0 and not (
+                    header and keep_header):
+                r = {**r, "smd": -x}
+            rows.append(r)
+        return Table1Result(self.groups, self.group_n, tuple(rows), self.weighted,
+                            self.smd_denominator, self.categorical_test, self.continuous_test,
+                            self.options, direction)
 
 
 def _is_categorical(col: pd.Series) -> bool:
@@ -542,6 +598,7 @@ def table1(
     min_expected: float = 5.0,
     weights: np.ndarray | str | None = None,
     smd_denominator: Literal["pooled", "first"] = "pooled",
+    reference: object | None = None,
     fisher_max_work: int = 1_000_000,
     fisher_B: int = 100_000,
     fisher_seed: int = 1,
@@ -567,6 +624,11 @@ def table1(
     weights : array or column name, optional
         Case weights (IPTW): weighted summaries and SMDs, no tests.
     smd_denominator : {"pooled", "first"}
+        SD in the SMD's denominator: pooled, or of the first listed group.
+    reference : optional
+        The reference group of the SMD (two groups): SMD = other group minus
+        ``reference``, whatever the order of ``group_order``. Default: the
+        second listed group (SMD = first minus second).
 
     Returns
     -------
@@ -584,6 +646,11 @@ def table1(
     [['age', '', 4.0, 4.0], ['sex', '', 4.0, 4.0], ['sex', 'f', 1.0, 3.0], ['sex', 'm', 3.0, 1.0]]
     >>> round(float(f.loc[1, "p"]), 4), f.loc[1, "test"]
     (0.4857, 'Fisher exact')
+    >>> t.smd_direction, round(float(f.loc[0, "smd"]), 3)
+    (('A', 'B'), -0.929)
+    >>> t2 = table1(d, ["age"], "arm", group_order=["A", "B"], reference="A")
+    >>> t2.smd_direction, round(float(t2.to_frame().loc[0, "smd"]), 3)
+    (('B', 'A'), 0.929)
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"data must be a pandas DataFrame, not {type(data).__name__}",
@@ -626,8 +693,20 @@ def table1(
                              column=group, n_rows=int(g.isin(list(unknown)).sum()),
                              rule="group_order must list every group")
         masks = [(str(lv), (g == lv).to_numpy()) for lv in levels]
+        if reference is not None and str(reference) not in [m[0] for m in masks]:
+            raise InputError(f"reference {reference!r} is not a level of group column "
+                             f"{group!r} ({[m[0] for m in masks]})", column=group,
+                             rule="reference must be a group level")
     else:
         masks = []
+    # the SMD is computed as the first listed group minus the second (denominator "first":
+    # the first listed group's SD), then turned round when the first is the reference
+    flip = len(masks) == 2 and reference is not None and str(reference) == masks[0][0]
+    direction = ((masks[1][0], masks[0][0]) if flip else (masks[0][0], masks[1][0])
+                 ) if len(masks) == 2 else None
+
+    def signed(x: float) -> float:
+        return -x if flip and x != 0 else x
     all_mask = np.ones(len(data), dtype=bool)
     cols_spec = [*masks, ("overall", all_mask)]
     cat_set = set(categorical) if categorical is not None else {
@@ -681,8 +760,8 @@ def table1(
                 p1, p2 = props[0], props[1]
                 for li in range(len(lv_values)):
                     a, b = p1[li], p2[li]
-                    level_rows[li]["smd"] = _smd_cont((a, b), (a * (1 - a), b * (1 - b)),
-                                                      smd_denominator)
+                    level_rows[li]["smd"] = signed(_smd_cont((a, b), (a * (1 - a), b * (1 - b)),
+                                                             smd_denominator))
                 head["smd"] = _smd_multilevel(p1, p2) if smd_denominator == "pooled" else (
                     level_rows[-1]["smd"] if len(lv_values) == 2 else float("nan"))
             rows.append(head)
@@ -719,7 +798,7 @@ def table1(
                 p, name = float("nan"), ("not computed (weighted)" if masks else "")
             row["p"], row["test"] = p, name
             if two:
-                row["smd"] = _smd_cont(means, variances, smd_denominator)
+                row["smd"] = signed(_smd_cont(means, variances, smd_denominator))
             rows.append(row)
     return Table1Result(
         groups=tuple(gname for gname, _ in cols_spec), group_n=tuple(wsum(m) for _, m in cols_spec),
@@ -729,6 +808,7 @@ def table1(
         categorical_test=categorical_test, continuous_test=continuous_test,
         options={"min_expected": min_expected, "fisher_max_work": fisher_max_work,
                  "fisher_B": fisher_B, "fisher_seed": fisher_seed},
+        smd_direction=direction,
     )
 
 

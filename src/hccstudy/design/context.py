@@ -135,9 +135,15 @@ class AnalysisContext:
         return f"{name}_time", f"{name}_event"
 
     def column(self, data: pd.DataFrame, name: str, subkey: str) -> str:
-        """``name`` if it is a column of ``data``, else an error naming the spec key."""
+        """``name`` if it is a column of ``data``, else an error naming the spec key.
+
+        The error suggests the closest columns of ``data`` ("did you mean ...?").
+        """
         if name not in data.columns:
-            raise self.error(subkey, f"unknown column {name!r}", column=name)
+            from hccstudy.design.run import _did_you_mean
+
+            raise self.error(subkey, f"unknown column {name!r}"
+                             + _did_you_mean(name, data.columns), column=name)
         return name
 
     def call(self, keys: dict[str, str], fn: Callable[..., T], /, *args: Any,

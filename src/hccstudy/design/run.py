@@ -10,7 +10,9 @@ and row positions only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -75,6 +77,8 @@ class Prepared:
     matching: Any = None
     weighting: Any = None
     derivations: tuple[str, ...] = ()
+    rows: InputRows | None = field(default=None, repr=False, compare=False)
+    data_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,9 +165,157 @@ class StudyResult(HtmlReprMixin):
 # ----------------------------------------------------------------------------- load
 
 
-def _read_file(spec: StudySpec, path: str, mapping: str | None
-               ) -> pd.DataFrame | dict[str, pd.DataFrame]:
-    """A flat frame (reader 'table') or the canonical tables read by hccstudy.io.read."""
+@dataclass(frozen=True)
+class InputRows:
+    """Where each row of the study frame was read: row numbers, never identifiers.
+
+    ``place[i]`` names the file (``cohort.xlsx[Sheet1]``) or the frame the row came from and
+    ``number[i]`` is its row number there: the row the user sees in the file (spreadsheet
+    and CSV: header = row 1) when the data were read with :func:`hccstudy.io.read`, else the
+    1-based position in the frame passed in (``place`` says which).
+
+    Examples
+    --------
+    >>> r = InputRows.counted(4, "the data passed to run() (counted from 1)")
+    >>> r.describe([1, 3])
+    'rows 2, 4 of the data passed to run() (counted from 1)'
+    >>> InputRows(np.array(["a.csv"] * 9, dtype=object), np.arange(2, 11)).describe(range(9))
+    'rows 2, 3, 4, 5, 6 of a.csv; first 5 of 9 shown'
+    """
+
+    place: np.ndarray
+    number: np.ndarray
+
+    @classmethod
+    def counted(cls, n: int, place: str) -> InputRows:
+        """Rows numbered 1..n in ``place`` (a frame passed in, a registry extract)."""
+        return cls(np.full(n, place, dtype=object),
+                   np.arange(1, n + 1, dtype=np.int64))
+
+    @classmethod
+    def concat(cls, parts: Sequence[InputRows]) -> InputRows:
+        """The rows of stacked frames, in order."""
+        return cls(np.concatenate([p.place for p in parts]),
+                   np.concatenate([p.number for p in parts]))
+
+    def describe(self, positions: Iterable[int] | np.ndarray, limit: int = 5) -> str:
+        """The first ``limit`` rows at ``positions`` (of the study frame) as text."""
+        pos = np.asarray(list(positions) if not isinstance(positions, np.ndarray)
+                         else positions, dtype=np.int64)
+        shown = pos[:limit]
+        groups: dict[str, list[str]] = {}
+        for k in shown:
+            groups.setdefault(str(self.place[k]), []).append(str(int(self.number[k])))
+        text = "; ".join(f"row{'s' if len(v) > 1 else ''} {', '.join(v)} of {where}"
+                         for where, v in groups.items())
+        if len(pos) > len(shown):
+            text += f"; first {len(shown)} of {len(pos)} shown"
+        return text
+
+
+def _rows_at(rows: InputRows | None, frame: pd.DataFrame, mask: Any) -> str:
+    """`` (row 22 of cohort.xlsx[Sheet1])``: the input rows of the True rows of ``mask``.
+
+    ``frame`` is the study frame or the analysis frame (whose ``_row`` column holds the
+    position in the study frame); empty when the rows are not known.
+    """
+    hit = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if rows is None or not len(hit):
+        return ""
+    pos = frame[ROW].to_numpy()[hit] if ROW in frame.columns else hit
+    return f" ({rows.describe(pos)})"
+
+
+def _did_you_mean(name: str, columns: Iterable[Any]) -> str:
+    """`` (did you mean 'ecog'?)`` among ``columns`` (difflib), or empty.
+
+    Examples
+    --------
+    >>> _did_you_mean("tumor_size", ["tumour_size_cm", "sex", "_row"])
+    " (did you mean 'tumour_size_cm'?)"
+    >>> _did_you_mean("zzz", ["sex"])
+    ''
+    """
+    cols = [str(c) for c in columns if not str(c).startswith("_")]
+    close = difflib.get_close_matches(name, cols, n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def _unknown(spec: StudySpec, key: str, name: str, columns: Iterable[Any],
+             what: str = "") -> InputError:
+    """``<key> (line n): unknown column 'x'<what> (did you mean 'y'?)``."""
+    return spec.error(key, f"unknown column {name!r}{what}{_did_you_mean(name, columns)}",
+                      column=name)
+
+
+def _issue_text(i: Any, rows: bool = True) -> str:
+    """One validation issue as text: file or sheet, row, column, value, rule (redacted).
+
+    ``rows=False`` (a registry extract: no file rows) leaves out the file and the row.
+    """
+    parts = [str(i.file)] if i.file and rows else []
+    if i.row is not None and rows:
+        parts.append(f"row {i.row}")
+    if i.column is not None:
+        parts.append(f"column {i.column!r}")
+    if i.value is not None:
+        parts.append(f"value {i.value!r}")
+    return ", ".join(parts) + f": {i.rule}" if parts else str(i.rule)
+
+
+def _by_rule(issues: Sequence[Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for i in issues:
+        out.setdefault(i.rule, []).append(i)
+    return out
+
+
+def _check_input(spec: StudySpec, ds: Dataset, key: str, what: str, command: str,
+                 notes: list[str], *, rows: bool = True) -> None:
+    """Validate ``ds`` (the checks of ``hccstudy validate``) and apply ``data.on_error``.
+
+    Errors stop the run (``on_error: stop``) with the count per rule and the first issues,
+    or (``warn``) become one warning per rule and a note in ``notes``; validation warnings
+    become Python warnings, one per rule.
+    """
+    from hccstudy.validate import validate
+
+    report = validate(ds)
+    for rule, found in _by_rule(report.warnings).items():
+        warnings.warn(f"{what}: {len(found)} validation warning(s) of rule {rule} (first: "
+                      f"{_issue_text(found[0], rows)}; {found[0].hint})", UserWarning, stacklevel=2)
+    errs = report.errors
+    if not errs:
+        return
+    rules = _by_rule(errs)
+    counts = ", ".join(f"{r}: {len(v)}" for r, v in sorted(rules.items()))
+    if spec.data.on_error == "stop":
+        first = "; ".join(_issue_text(i, rows) for i in errs[:3])
+        raise spec.error(key, f"{what} has {len(errs)} validation error(s) ({counts}); "
+                         f"first: {first}. {command} for all of them and fix the data, "
+                         "or set data.on_error: warn to analyse it anyway (cells that could "
+                         "not be read are then missing)", column=errs[0].column,
+                         n_rows=len(errs))
+    for rule, found in rules.items():
+        warnings.warn(f"{what}: {len(found)} validation error(s) of rule {rule} analysed "
+                      f"anyway (data.on_error: warn; first: {_issue_text(found[0], rows)}; "
+                      f"{found[0].hint})", UserWarning, stacklevel=2)
+    notes.append(f"{what.replace(chr(39), '')[:1].upper()}{what.replace(chr(39), '')[1:]} "
+                 f"had {len(errs)} validation error(s) ({counts}) and was analysed as read "
+                 "(data.on_error: warn); cells that could not be read were treated as missing")
+
+
+def _validate_command(path: Path, mapping: str | None) -> str:
+    cmd = f"hccstudy validate {path.name}"
+    return f"Run `{cmd}" + (f" --mapping {Path(mapping).name}`" if mapping else "`")
+
+
+def _read_file(spec: StudySpec, key: str, path: str, mapping: str | None,
+               notes: list[str]) -> tuple[Any, str]:
+    """A flat frame (reader 'table') or the Dataset read by hccstudy.io.read, validated;
+    with the text naming its rows."""
     p = Path(path)
     if not p.is_absolute() and spec._base is not None:
         p = Path(spec._base) / p
@@ -171,12 +323,14 @@ def _read_file(spec: StudySpec, path: str, mapping: str | None
         suffix = p.suffix.lower()
         try:
             if suffix == ".parquet":
-                return pd.read_parquet(p)
-            if suffix in (".xlsx", ".xls"):
-                return pd.read_excel(p)
-            return pd.read_csv(p)
+                frame = pd.read_parquet(p)
+            elif suffix in (".xlsx", ".xls"):
+                frame = pd.read_excel(p)
+            else:
+                frame = pd.read_csv(p)
         except OSError as e:
-            raise spec.error("data.path", f"cannot read {p.name!r}: {e.strerror}") from None
+            raise spec.error(key, f"cannot read {p.name!r}: {e.strerror}") from None
+        return frame, f"{p.name} (data rows, counted from 1 below the header)"
     from hccstudy.io.read import read
 
     m: str | None = mapping
@@ -184,17 +338,30 @@ def _read_file(spec: StudySpec, path: str, mapping: str | None
         m = str(Path(spec._base) / m)
     ds = read(p, m)
     if "patients" not in ds.tables:
-        raise spec.error("data.path", f"{p.name!r} has no patients table")
-    return {name: ds.table(name).reset_index(drop=True) for name in ds.tables}
+        raise spec.error(key, f"{p.name!r} has no patients table")
+    _check_input(spec, ds, key, f"the input file {p.name!r}", _validate_command(p, mapping),
+                 notes)
+    return ds, p.name
 
 
-def _read_registry(spec: StudySpec, study: str, url: str | None) -> pd.DataFrame:
-    """The registry's one-row-per-patient analysis frame of ``study``."""
+def _read_registry(spec: StudySpec, study: str, url: str | None,
+                   notes: list[str]) -> pd.DataFrame:
+    """The registry's one-row-per-patient analysis frame of ``study``, validated.
+
+    The registry refuses files with errors at import unless ``allow_errors``; the extract
+    is validated again here so that ``data.on_error`` applies to it as to a file.
+    """
     from hccstudy.registry import analysis_frame, connect
+    from hccstudy.registry.export import extract
 
     engine = connect(url)
     try:
         frame = analysis_frame(engine, study)
+        if not frame.empty:
+            ds = extract(engine, study, ["patients", "baseline", "treatments"])
+            _check_input(spec, ds, "data.registry.study", f"the registry study {study!r}",
+                         "Validate the imported files with `hccstudy validate`", notes,
+                         rows=False)
     finally:
         engine.dispose()
     if frame.empty:
@@ -205,56 +372,111 @@ def _read_registry(spec: StudySpec, study: str, url: str | None) -> pd.DataFrame
 DataInput = Union[pd.DataFrame, Mapping[str, Any], "Dataset", None]
 
 
-def _flat(spec: StudySpec, part: Any) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], bool]:
-    """(patient frame, side tables, canonical?) of one data set."""
+def _dataset_rows(part: Dataset) -> InputRows:
+    """Rows of the patients table of a Dataset: its file / sheet and the row the user sees."""
+    from hccstudy.io.read import SOURCE
+
+    pats = part.tables["patients"]
+    place = (pats[SOURCE].astype(str).to_numpy(dtype=object) if SOURCE in pats.columns
+             else np.full(len(pats), "the patients table", dtype=object))
+    number = pd.to_numeric(pd.Series(pats.index), errors="coerce")
+    if number.isna().any():  # no row numbers: count
+        return InputRows.counted(len(pats), "the patients table (counted from 1)")
+    return InputRows(place, number.to_numpy(dtype=np.int64))
+
+
+def _flat(spec: StudySpec, part: Any, key: str = "data", where: str | None = None,
+          notes: list[str] | None = None
+          ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], bool, InputRows]:
+    """(patient frame, side tables, canonical?, input rows) of one data set.
+
+    ``where`` names a frame passed in (its rows are counted from 1); a Dataset's rows are
+    the file rows it holds. A Dataset passed in is validated (``data.on_error``).
+    """
     from hccstudy.io.read import Dataset
 
+    rows: InputRows | None = None
     if isinstance(part, Dataset):
+        if notes is not None:  # passed in, not read from the spec's files (checked there)
+            _check_input(spec, part, key, "the Dataset passed to run()",
+                         "Run `hccstudy validate` on its file", notes)
+        if "patients" in part.tables:
+            rows = _dataset_rows(part)
         part = {name: part.table(name).reset_index(drop=True) for name in part.tables}
     if is_canonical(part):
+        pats = part["patients"]
+        if rows is None:
+            rows = InputRows.counted(len(pats), where or "the patients table passed to run() "
+                                     "(counted from 1)")
+        if "patient_id" in pats.columns:
+            ids = pats["patient_id"].reset_index(drop=True)
+            dup = ids.duplicated()
+            if dup.any():
+                involved = np.flatnonzero(ids.duplicated(keep=False).to_numpy())
+                raise spec.error(key, f"patients: {int(dup.sum())} duplicated patient_id "
+                                 f"(rows sharing one: {rows.describe(involved)}); rule: one "
+                                 "row per patient", column="patient_id", n_rows=int(dup.sum()))
         try:
-            return patient_frame(part), side_tables(part), True
+            return patient_frame(part), side_tables(part), True, rows
         except InputError as e:
-            raise spec.error("data", str(e), column=e.column, n_rows=e.n_rows) from None
+            raise spec.error(key, str(e), column=e.column, n_rows=e.n_rows) from None
     if not isinstance(part, pd.DataFrame):
-        raise spec.error("data", f"expected a DataFrame, a dict of canonical tables "
+        raise spec.error(key, f"expected a DataFrame, a dict of canonical tables "
                          f"{list(CANONICAL_TABLES)} or of named source frames; got "
                          f"{type(part).__name__}")
-    return part.reset_index(drop=True).copy(), {}, False
+    return (part.reset_index(drop=True).copy(), {}, False,
+            InputRows.counted(len(part), where or "the data passed to run() (counted from 1)"))
 
 
 def _load(spec: StudySpec, data: DataInput
-          ) -> tuple[pd.DataFrame, str | None, dict[str, pd.DataFrame], bool]:
+          ) -> tuple[pd.DataFrame, str | None, dict[str, pd.DataFrame], bool, InputRows,
+                     tuple[str, ...]]:
+    """(study frame, source column, side tables, canonical?, input rows, data notes)."""
     ds = spec.data
     src_col = ds.source_column
+    notes: list[str] = []
+    passed = data is not None
+    where: dict[Any, str] = {}
     if data is None:
         if ds.sources:
-            data = {s.name: _read_file(spec, s.path, s.mapping) for s in ds.sources}
+            data = {}
+            for i, s in enumerate(ds.sources):
+                data[s.name], where[s.name] = _read_file(spec, f"data.sources[{i}].path",
+                                                         s.path, s.mapping, notes)
         elif ds.path is not None:
-            data = _read_file(spec, ds.path, ds.mapping)
+            data, where[None] = _read_file(spec, "data.path", ds.path, ds.mapping, notes)
         elif ds.registry is not None:
-            data = _read_registry(spec, ds.registry.study, ds.registry.url)
+            data = _read_registry(spec, ds.registry.study, ds.registry.url, notes)
+            where[None] = (f"the registry extract of study {ds.registry.study!r} (counted "
+                           "from 1)")
         else:
             raise spec.error("data", "no data: give data.path / data.sources / data.registry "
                              "or pass a frame "
                              "to run(spec, data)")
+    check = notes if passed else None
     if isinstance(data, Mapping) and not is_canonical(data):
         src_col = src_col or "source"
-        parts, sides, canon = [], [], True
+        parts, sides, rows, canon = [], [], [], True
         for name, f in data.items():
-            flat, side, c = _flat(spec, f)
+            w = where.get(name, f"the source {str(name)!r} passed to run() (counted from 1)")
+            flat, side, c, r = _flat(spec, f, "data" if passed else
+                                     f"data.sources[{list(data).index(name)}].path", w, check)
             flat[src_col] = str(name)
             parts.append(flat)
             sides.append(side)
+            rows.append(r)
             canon = canon and c
         frame = pd.concat(parts, ignore_index=True)
         side = {k: pd.concat([s[k] for s in sides if k in s], ignore_index=True)
                 for k in {k for s in sides for k in s}}
+        all_rows = InputRows.concat(rows)
     else:
-        frame, side, canon = _flat(spec, data)
+        key = ("data" if passed else "data.path" if ds.path is not None
+               else "data.registry.study" if ds.registry is not None else "data")
+        frame, side, canon, all_rows = _flat(spec, data, key, where.get(None), check)
     if src_col is not None and src_col not in frame.columns:
-        raise spec.error("data.source_column", f"unknown column {src_col!r}", column=src_col)
-    return frame, src_col, side, canon
+        raise _unknown(spec, "data.source_column", src_col, frame.columns)
+    return frame, src_col, side, canon, all_rows, tuple(notes)
 
 
 # ----------------------------------------------------------------------------- stages
@@ -264,7 +486,9 @@ def _eval(spec: StudySpec, key: str, expr: str, frame: pd.DataFrame) -> Any:
     try:
         return evaluate(expr, frame)
     except ExpressionError as e:
-        raise spec.error(key, str(e), column=e.column) from None
+        hint = (_did_you_mean(e.column, frame.columns)
+                if e.column is not None and e.column not in frame.columns else "")
+        raise spec.error(key, str(e) + hint, column=e.column) from None
 
 
 def _derive(spec: StudySpec, frame: pd.DataFrame, side: Mapping[str, pd.DataFrame] | None = None,
@@ -332,14 +556,16 @@ def _lab_adverse_events(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _eligibility(spec: StudySpec, frame: pd.DataFrame, src_col: str | None
-                 ) -> tuple[EligibilityFlow, np.ndarray]:
+def _eligibility(spec: StudySpec, frame: pd.DataFrame, src_col: str | None,
+                 in_rows: InputRows | None = None) -> tuple[EligibilityFlow, np.ndarray]:
     n = len(frame)
     src = (frame[src_col].astype(str).to_numpy() if src_col is not None
            else np.full(n, "all", dtype=object))
     if src_col is not None and frame[src_col].isna().any():
-        raise spec.error("data.source_column", f"{int(frame[src_col].isna().sum())} row(s) "
-                         "have no source", column=src_col, n_rows=int(frame[src_col].isna().sum()))
+        miss = frame[src_col].isna().to_numpy()
+        raise spec.error("data.source_column", f"{int(miss.sum())} row(s) have no source"
+                         + _rows_at(in_rows, frame, miss), column=src_col,
+                         n_rows=int(miss.sum()))
     sources = tuple(dict.fromkeys(src.tolist()))
     keep = np.ones(n, dtype=bool)
     steps: list[FlowStep] = []
@@ -366,7 +592,8 @@ def _eligibility(spec: StudySpec, frame: pd.DataFrame, src_col: str | None
             if unk.any() and c.on_missing == "error":
                 cols = sorted(columns_of(expr))
                 raise spec.error(key, f"{int(unk.sum())} row(s) of source {s!r} cannot be "
-                                 f"decided because of missing values in {cols}; set "
+                                 f"decided because of missing values in {cols}"
+                                 + _rows_at(in_rows, frame, unk) + "; set "
                                  "on_missing: exclude or keep, or test isna() explicitly",
                                  n_rows=int(unk.sum()))
             out = rows & (leave | (unk if c.on_missing == "exclude" else False))
@@ -452,7 +679,8 @@ def label_values(spec: StudySpec, d: pd.DataFrame, keep: Sequence[str] = ()) -> 
     return d.assign(**{c: _value_labelled(d[c], lab) for c, lab in cols.items()})
 
 
-def _groups(spec: StudySpec, a: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _groups(spec: StudySpec, a: pd.DataFrame, rows: InputRows | None = None
+            ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     g = spec.groups
     if g.constant is not None:
         a = a.copy()
@@ -460,7 +688,7 @@ def _groups(spec: StudySpec, a: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
         return a, (g.constant,)
     if g.column is not None:
         if g.column not in a.columns:
-            raise spec.error("groups.column", f"unknown column {g.column!r}", column=g.column)
+            raise _unknown(spec, "groups.column", g.column, a.columns)
         raw = a[g.column]
         unknown = raw.isna().to_numpy()
         key = "groups.column"
@@ -472,7 +700,8 @@ def _groups(spec: StudySpec, a: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
         key = "groups.expression"
     if unknown.any():
         raise spec.error(key, f"{int(unknown.sum())} eligible row(s) have no group (missing "
-                         "value); exclude them in the eligibility cascade",
+                         "value)" + _rows_at(rows, a, unknown) + "; exclude them in the "
+                         "eligibility cascade",
                          n_rows=int(unknown.sum()))
     labels = raw.map(_label)
     if g.labels is not None:
@@ -480,8 +709,8 @@ def _groups(spec: StudySpec, a: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
         if unmapped.any():
             raise spec.error("groups.labels", f"{int(unmapped.sum())} eligible row(s) have a "
                              f"value without a label (values: "
-                             f"{sorted(labels[unmapped].unique())[:10]})",
-                             n_rows=int(unmapped.sum()))
+                             f"{sorted(labels[unmapped].unique())[:10]})"
+                             + _rows_at(rows, a, unmapped), n_rows=int(unmapped.sum()))
         labels = labels.map(g.labels)
     present = sorted(labels.unique())
     levels = list(g.levels) if g.levels is not None else present
@@ -489,7 +718,8 @@ def _groups(spec: StudySpec, a: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
         other = ~labels.isin(levels)
         if other.any():
             raise spec.error("groups.levels", f"{int(other.sum())} eligible row(s) have a "
-                             f"group not in levels {levels}", n_rows=int(other.sum()))
+                             f"group not in levels {levels}" + _rows_at(rows, a, other),
+                             n_rows=int(other.sum()))
     for j, lev in enumerate(levels):
         if not (labels == lev).any():
             k = f"groups.levels[{j}]" if g.levels is not None else "groups"
@@ -504,19 +734,26 @@ def _groups(spec: StudySpec, a: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
     return a, tuple(levels)
 
 
-def _dates(spec: StudySpec, key: str, col: str, a: pd.DataFrame) -> pd.Series:
+def _dates(spec: StudySpec, key: str, col: str, a: pd.DataFrame,
+           rows: InputRows | None = None) -> pd.Series:
     if col not in a.columns:
-        raise spec.error(key, f"unknown column {col!r}", column=col)
+        raise _unknown(spec, key, col, a.columns)
     s = a[col]
     out = pd.to_datetime(s, errors="coerce")
     bad = out.isna() & s.notna()
     if bad.any():
-        raise spec.error(key, f"column {col!r}: {int(bad.sum())} row(s) are not dates",
-                         column=col, n_rows=int(bad.sum()))
+        raise spec.error(key, f"column {col!r}: {int(bad.sum())} row(s) are not dates"
+                         + _rows_at(rows, a, bad), column=col, n_rows=int(bad.sum()))
     return out
 
 
-def _endpoints(spec: StudySpec, a: pd.DataFrame) -> pd.DataFrame:
+def _endpoints(spec: StudySpec, a: pd.DataFrame, rows: InputRows | None = None
+               ) -> pd.DataFrame:
+    """The columns ``<name>_time``, ``<name>_event`` and ``<name>_origin`` of each endpoint.
+
+    From dates, an event ends at its event date; without an ``event_date`` (an ``event``
+    expression alone), events and censored rows alike end at ``last_followup``.
+    """
     gname = spec.groups.name
     for i, e in enumerate(spec.endpoints):
         k = f"endpoints[{i}]"
@@ -525,18 +762,20 @@ def _endpoints(spec: StudySpec, a: pd.DataFrame) -> pd.DataFrame:
             v = _eval(spec, f"{k}.event", e.event, a)
             if v.unknown.any():
                 raise spec.error(f"{k}.event", f"{int(v.unknown.sum())} row(s) have an "
-                                 "unknown event status (missing values)",
+                                 "unknown event status (missing values)"
+                                 + _rows_at(rows, a, v.unknown),
                                  n_rows=int(v.unknown.sum()))
             ev = np.asarray(v.values if isinstance(v.values, pd.Series)
                             else np.full(len(a), bool(v.values)), dtype=bool)
         if e.time is not None:
             if e.time not in a.columns:
-                raise spec.error(f"{k}.time", f"unknown column {e.time!r}", column=e.time)
+                raise _unknown(spec, f"{k}.time", e.time, a.columns)
             t = pd.to_numeric(a[e.time], errors="coerce")
             bad = t.isna() | (t < 0)
             if bad.any():
                 raise spec.error(f"{k}.time", f"{int(bad.sum())} row(s) have a missing, "
-                                 "non-numeric or negative time", column=e.time,
+                                 "non-numeric or negative time" + _rows_at(rows, a, bad),
+                                 column=e.time,
                                  n_rows=int(bad.sum()))
             assert ev is not None
             a[f"{e.name}_time"] = t.to_numpy(float) * _TO_DAYS[e.time_unit] / _TO_DAYS[e.units]
@@ -545,7 +784,7 @@ def _endpoints(spec: StudySpec, a: pd.DataFrame) -> pd.DataFrame:
             continue
         assert e.origin is not None and e.last_followup is not None
         if isinstance(e.origin, str):
-            origin = _dates(spec, f"{k}.origin", e.origin, a)
+            origin = _dates(spec, f"{k}.origin", e.origin, a, rows)
             origin_col = pd.Series(e.origin, index=a.index)
         else:
             miss = [lev for lev in a[gname].unique() if lev not in e.origin]
@@ -555,15 +794,15 @@ def _endpoints(spec: StudySpec, a: pd.DataFrame) -> pd.DataFrame:
             origin_col = pd.Series("", index=a.index)
             for lev, col in e.origin.items():
                 m = (a[gname] == lev).to_numpy()
-                d = _dates(spec, f"{k}.origin.{lev}", col, a)
+                d = _dates(spec, f"{k}.origin.{lev}", col, a, rows)
                 origin[m] = d[m].astype("datetime64[ns]")
                 origin_col[m] = col
-        last = _dates(spec, f"{k}.last_followup", e.last_followup, a)
+        last = _dates(spec, f"{k}.last_followup", e.last_followup, a, rows)
         edate = None
         if isinstance(e.event_date, str):
-            edate = _dates(spec, f"{k}.event_date", e.event_date, a)
+            edate = _dates(spec, f"{k}.event_date", e.event_date, a, rows)
         elif e.event_date:  # composite endpoint: the earliest of the dates
-            parts = [_dates(spec, f"{k}.event_date[{j}]", c, a)
+            parts = [_dates(spec, f"{k}.event_date[{j}]", c, a, rows)
                      for j, c in enumerate(e.event_date)]
             edate = pd.concat(parts, axis=1).min(axis=1, skipna=True)
         if ev is None:
@@ -573,9 +812,10 @@ def _endpoints(spec: StudySpec, a: pd.DataFrame) -> pd.DataFrame:
             lost = ev & edate.isna().to_numpy()
             if lost.any():
                 raise spec.error(f"{k}.event_date", f"{int(lost.sum())} event(s) have no "
-                                 "event date", n_rows=int(lost.sum()))
+                                 "event date" + _rows_at(rows, a, lost),
+                                 n_rows=int(lost.sum()))
             end = edate.where(ev, last)
-        else:
+        else:  # no event date: events, like censored rows, end at the last follow-up
             end = last
         if e.admin_censor_date is not None:
             try:
@@ -588,13 +828,14 @@ def _endpoints(spec: StudySpec, a: pd.DataFrame) -> pd.DataFrame:
         for name, s in (("origin", origin), ("end of follow-up", end)):
             if s.isna().any():
                 raise spec.error(f"{k}.origin" if name == "origin" else f"{k}.last_followup",
-                                 f"{int(s.isna().sum())} row(s) have no {name} date",
+                                 f"{int(s.isna().sum())} row(s) have no {name} date"
+                                 + _rows_at(rows, a, s.isna().to_numpy()),
                                  n_rows=int(s.isna().sum()))
         days = (end - origin).dt.days.astype(float)
         neg = days < 0
         if neg.any():
             raise spec.error(f"{k}.origin", f"time origin after the event or censoring date "
-                             f"in {int(neg.sum())} row(s)"
+                             f"in {int(neg.sum())} row(s)" + _rows_at(rows, a, neg.to_numpy())
                              + (" (after administrative censoring at "
                                 f"{e.admin_censor_date}: exclude later origins in the "
                                 "eligibility cascade)" if e.admin_censor_date else ""),
@@ -624,7 +865,9 @@ def _adjust(spec: StudySpec, a: pd.DataFrame, levels: tuple[str, ...]
         ps = adjust.fit_propensity(a, TREATED, formula, method=adj.ps_method,
                                    on_separation=adj.on_separation, missing=adj.ps_missing)
     except InputError as e:
-        raise spec.error("adjustment.ps_formula", str(e), column=e.column,
+        hint = (_did_you_mean(e.column, a.columns)
+                if e.column is not None and e.column not in a.columns else "")
+        raise spec.error("adjustment.ps_formula", str(e) + hint, column=e.column,
                          n_rows=e.n_rows) from None
     if adj.method == "match":
         mo = adj.match
@@ -643,24 +886,51 @@ def _adjust(spec: StudySpec, a: pd.DataFrame, levels: tuple[str, ...]
     return out[w.weights > 0].reset_index(drop=True), ps, None, w
 
 
+def _check_covariates(spec: StudySpec, a: pd.DataFrame) -> None:
+    """Every covariate that a used role reads is a column of the analysis frame.
+
+    Roles in use: ``table1`` (a Table 1 without ``variables``), ``propensity`` (any
+    adjustment: the PS model without ``ps_formula`` and the balance table) and
+    ``exact_match`` (matching). The error names ``covariates[i].name`` and its line.
+    """
+    used: set[str] = set()
+    if any(isinstance(an, Table1Analysis) and an.variables is None for an in spec.analyses):
+        used.add("table1")
+    if spec.adjustment.method != "none":
+        used.add("propensity")
+    if spec.adjustment.method == "match":
+        used.add("exact_match")
+    for i, c in enumerate(spec.covariates):
+        if used & set(c.roles) and c.name not in a.columns:
+            raise _unknown(spec, f"covariates[{i}].name", c.name, a.columns,
+                           ": not in the analysis frame")
+
+
 def prepare(spec: StudySpec | str | Path,
             data: DataInput = None) -> Prepared:
-    """Run the stages up to the adjustment and return the frames (see :class:`Prepared`)."""
+    """Run the stages up to the adjustment and return the frames (see :class:`Prepared`).
+
+    Data read from files (reader 'hccstudy'), from the registry, or passed as an
+    :class:`hccstudy.io.Dataset` are validated first (``data.on_error``). Errors about
+    rows name the input rows (file rows where known, else 1-based positions).
+    """
     if not isinstance(spec, StudySpec):
         spec = load_spec(spec)
-    frame, src_col, side, canonical = _load(spec, data)
+    frame, src_col, side, canonical, in_rows, data_notes = _load(spec, data)
     frame, notes = _derive(spec, frame, side, canonical)
-    flow, keep = _eligibility(spec, frame, src_col)
+    rows = in_rows if len(in_rows.number) == len(frame) else None
+    flow, keep = _eligibility(spec, frame, src_col, rows)
     a = frame[keep].copy()
     a[ROW] = np.flatnonzero(keep)
     a = a.reset_index(drop=True)
     if a.empty:
         raise spec.error("eligibility", "no rows remain after the eligibility cascade")
-    a, levels = _groups(spec, a)
-    a = _endpoints(spec, a)
+    a, levels = _groups(spec, a, rows)
+    a = _endpoints(spec, a, rows)
+    _check_covariates(spec, a)
     _check_value_labels(spec, a)
     adjusted, ps, m, w = _adjust(spec, a, levels)
-    return Prepared(frame, flow, a, levels, adjusted, ps, m, w, notes)
+    return Prepared(frame, flow, a, levels, adjusted, ps, m, w, notes, rows, data_notes)
 
 
 # ----------------------------------------------------------------------------- analyses
@@ -687,10 +957,15 @@ def _methods(spec: StudySpec, p: Prepared) -> dict[str, str]:
                 s += f", administratively at {e.admin_censor_date}"
             ed = (e.event_date if isinstance(e.event_date, str) or e.event_date is None
                   else "earliest of " + ", ".join(e.event_date))
-            cens.append(s + f"; event = {e.event or f'notna({ed})'}")
+            s += f"; event = {e.event or f'notna({ed})'}"
+            if ed is None:
+                s += f"; no event date: events are timed at last follow-up ({e.last_followup})"
+            cens.append(s)
         else:
             cens.append(f"{e.name}: event = {e.event}")
     out["censoring"] = "; ".join(cens)
+    if p.data_notes:
+        out["data_validation"] = "; ".join(p.data_notes)
     out["time_units"] = (f"months = days / {DAYS_PER_MONTH}; years = days / {DAYS_PER_YEAR}")
     out["eligibility"] = (f"{len(spec.eligibility)} ordered criteria; each excluded row "
                           "counted under its first failing criterion")
@@ -785,11 +1060,14 @@ def _analyses(spec: StudySpec, p: Prepared, methods: dict[str, str]
         key = f"analyses[{i}]"
         if isinstance(an, Table1Analysis):
             variables = an.variables or spec.covariates_with("table1")
-            unknown = [v for v in variables if v not in p.analysis.columns]
-            if unknown:
-                raise spec.error(f"{key}.variables", f"unknown column(s) {unknown}")
+            for j, v in enumerate(variables):
+                if v not in p.analysis.columns:
+                    raise _unknown(spec, f"{key}.variables[{j}]" if an.variables
+                                   else f"covariates[{[c.name for c in spec.covariates].index(v)}]"
+                                   ".name", v, p.analysis.columns)
             cat = [c.name for c in spec.covariates if c.categorical]
             kw: dict[str, Any] = dict(group_order=list(p.levels), categorical=cat or None,
+                                      reference=spec.groups.reference,
                                       continuous=an.continuous,
                                       categorical_test=an.categorical_test,
                                       continuous_test=an.continuous_test)
@@ -829,7 +1107,8 @@ def _analyses(spec: StudySpec, p: Prepared, methods: dict[str, str]
             if by not in d.columns:
                 raise spec.error(f"{key}.by", f"unknown column {by!r}", column=by)
             outcomes[an.name] = kaplan_meier(d, time, event, by=by, conf_type=an.conf_type,
-                                             conf_level=an.conf_level, weights=weights)
+                                             conf_level=an.conf_level, weights=weights,
+                                             levels=list(p.levels) if by == g else None)
             methods.setdefault("ci_transform", f"KM pointwise CI: {an.conf_type} transform "
                                f"(survfit conf.type), Greenwood variance"
                                + (" (infinitesimal jackknife with weights)" if weights
@@ -841,7 +1120,8 @@ def _analyses(spec: StudySpec, p: Prepared, methods: dict[str, str]
             if weights is not None:
                 raise spec.error(f"{key}.cohort", "the log-rank test takes no weights; use "
                                  "a weighted Cox model or cohort: analysis")
-            outcomes[an.name] = logrank(d, time, event, by, rho=an.rho)
+            outcomes[an.name] = logrank(d, time, event, by, rho=an.rho,
+                                        levels=list(p.levels) if by == g else None)
             tests.append(f"{an.name}: log-rank (G-rho, rho = {an.rho})"
                          + (" on the matched cohort" if adjusted else ""))
         else:

@@ -151,6 +151,14 @@ class DataSpec(_Model):
         "merged on patient_id; 'table': an analysis-ready flat file read as is.")
     source_column: str | None = Field(default=None, description="Column naming the source data set of each row (the flow is "
         "counted per source); default 'source' when `sources` is given, else one source.")
+    on_error: Literal["stop", "warn"] = Field(default="stop", description="What a run does "
+        "when the validation of its input (every file read with reader 'hccstudy', a "
+        "registry extract, or an hccstudy.io.Dataset passed to run: the checks of `hccstudy "
+        "validate`) finds errors: 'stop' (default) raises an InputError giving the count per "
+        "rule and the first issues (file or sheet, row, column, value, rule); 'warn' analyses "
+        "anyway, with one warning per rule and a note in the Methods (cells that could not "
+        "be read are missing). Validation warnings are passed on as Python warnings either "
+        "way.")
 
     @model_validator(mode="after")
     def _one_kind(self) -> DataSpec:
@@ -232,7 +240,9 @@ class EndpointSpec(_Model):
     group level (seed 000: ``{CCRT: rt_start_date, non-CCRT: treatment_date}``), the end
     is ``event_date`` (the earliest of several date columns for a composite endpoint such as
     PFS) for events and ``last_followup`` otherwise (censoring at last
-    follow-up), optionally censored at ``admin_censor_date``.
+    follow-up), optionally censored at ``admin_censor_date``. Without ``event_date`` (an
+    ``event`` expression alone, e.g. ``event: died``) the events are timed at
+    ``last_followup`` too: give the event date whenever the data hold it.
     """
 
     name: str
@@ -241,15 +251,17 @@ class EndpointSpec(_Model):
                               "words of os, pfs, ttp, dfs, rfs, lc, lpfs, css, ffs, ..., else "
                               "the name with underscores as spaces. Display only.")
     event: str | None = Field(default=None, description="Event expression (default: "
-                              "notna(event_date)).")
+                              "notna(event_date)). With dates but no `event_date`, an event is "
+                              "timed at `last_followup`.")
     time: str | None = Field(default=None, description="Existing time column (then no dates).")
     time_unit: Literal["days", "months", "years"] = Field(default="months", description="Unit of `time` when given.")
     origin: str | dict[str, str] | None = Field(default=None, description="Origin date column, or group level -> column.")
     event_date: str | list[str] | None = Field(default=None, description="Event date column, "
         "or a list of columns: the earliest non-missing date is the event (e.g. PFS: "
-        "[progression_date, death_date]).")
+        "[progression_date, death_date]). Without it, events are timed at `last_followup`.")
     last_followup: str | None = Field(default=None, description="Date of last follow-up "
-                                      "(censoring date for non-events).")
+                                      "(censoring date for non-events; also the event date "
+                                      "when no `event_date` is given).")
     admin_censor_date: str | None = Field(default=None, description="Administrative censoring "
                                           "date (ISO).")
     units: Literal["days", "months", "years"] = Field(default="months", description="Output unit; months = days / 30.4375, years = days / 365.25.")
@@ -714,6 +726,9 @@ def schema_markdown() -> str:
         "row is counted under exactly one step: excluded + remaining = input, per source.\n"
         "* **Endpoints** from dates: time = end - origin in days, the end being the event "
         "date for events and the last follow-up otherwise (censoring at last follow-up); "
+        "without an `event_date` (an `event` expression alone, e.g. `event: died`) deaths "
+        "and other events are timed at the last follow-up date as well, so give the event "
+        "date whenever the data hold it; "
         "an `admin_censor_date` censors later follow-up and events; months = days / "
         f"{DAYS_PER_MONTH}, years = days / {DAYS_PER_YEAR}. `origin` may be one column per "
         "group level (seed 000: RT start for CCRT, first-treatment date for controls); the "
@@ -773,8 +788,26 @@ def schema_markdown() -> str:
         "`result.flow.excluded_rows(step, source)` (row positions in the stacked input, never "
         "identifiers, never in reprs); `hccstudy.design.prepare(spec, data)` returns the "
         "patient-level frames (analysis set, matched / weighted set) for private use.\n"
-        "* **Errors** are `hccstudy.errors.InputError` naming the key path, e.g. "
-        "`eligibility[2].exclude_if (line 14): unknown column 'ecog'`.\n\n"
+        "* **Input validation**: data read from files with reader `hccstudy` (`data.path`, "
+        "`data.sources`), a registry extract (`data.registry`) or an `hccstudy.io.Dataset` "
+        "passed to `run` are validated first with the checks of `hccstudy validate` (reading "
+        "and typing issues, required fields, codes, ranges, date order, duplicate ids). "
+        "With `data.on_error: stop` (the default) errors stop the run with an `InputError` "
+        "(exit code 1 in the CLI) giving the count per rule and the first issues (file or "
+        "sheet, row, column, value, rule; identifier values read `<redacted>`): run "
+        "`hccstudy validate` for all of them. `data.on_error: warn` analyses the data as "
+        "read (cells that could not be read are missing) with one warning per rule and a "
+        "note in the Methods. Validation warnings are passed on as Python warnings (listed "
+        "by `hccstudy run`). Frames and dicts of frames passed to `run` and files read with "
+        "reader `table` are used as they are.\n"
+        "* **Errors** are `hccstudy.errors.InputError` naming the key path and its line, e.g. "
+        "`eligibility[2].exclude_if (line 14): unknown column 'ecog_ps' (did you mean "
+        "'ecog'?)`; an unknown column gets the closest columns of the data as suggestions, "
+        "and a covariate that is not in the data is reported at `covariates[i].name`. Errors "
+        "about rows give the count and the first rows: the file row and sheet when the data "
+        "were read from a file (`row 140 of cohort.xlsx[Sheet1]`), else the 1-based row of "
+        "the frame passed in (`rows 3, 7 of the data passed to run() (counted from 1)`); "
+        "never identifiers.\n\n"
         "## Example\n\n```yaml\n" + EXAMPLE + "```\n\n"
         "## JSON schema\n\n```json\n" + json.dumps(json_schema(), indent=2) + "\n```\n"
     )

@@ -27,7 +27,10 @@ A mapping is a YAML file::
         kind: bool
 
 Headers are matched after :func:`~hccstudy.validate.schema.normalise_name`, codes after
-trimming and lower-casing. :func:`draft_mapping` writes a first draft from a file's headers.
+trimming and lower-casing. A code mapped to null (``codes: {Unknown: null}``) means "a
+missing value": such cells are read as missing, their rows kept, and each such code gives a
+``coded-missing`` warning (see :func:`hccstudy.io.read.coerce_column`).
+:func:`draft_mapping` writes a first draft from a file's headers.
 
 Examples
 --------
@@ -64,6 +67,7 @@ __all__ = [
     "draft_mapping",
     "extra_name",
     "guess_table",
+    "guess_target",
     "load_mapping",
     "lookup_column",
     "parse_mapping",
@@ -176,16 +180,22 @@ def _parse_column(source: str, spec: Any) -> ColumnMap:
     if not isinstance(codes_in, dict):
         raise _err(f"codes of column {source!r} must be a mapping user code -> model code")
     codes: dict[str, Any] = {}
+    bad: list[str] = []
     for k, v in codes_in.items():
         if col.kind == "bool":
             val: Any = _parse_bool_target(v, source)
         elif col.codes and v is not None and _code_key(v) not in {c.lower() for c in col.codes}:
-            raise _err(f"column {source!r}: code {k!r} maps to {v!r}, not one of {list(col.codes)}")
+            bad.append(f"{k!r} maps to {v!r}")
+            continue
         else:
             val = None if v is None else next(
                 (c for c in col.codes if c.lower() == _code_key(v)), str(v))
         for key in _bool_aliases(k):
             codes[key] = val
+    if bad:  # every bad code of the column at once, not one per run
+        raise _err(f"column {source!r}: code {', code '.join(bad)}: not one of "
+                   f"{list(col.codes)}; map each to one of these, or to null if the code "
+                   "means 'missing'")
     unit = spec.get("unit")
     if unit is not None:
         unit = str(unit)
@@ -214,7 +224,8 @@ def _parse_bool_target(v: Any, source: str) -> bool | None:
         return v
     b = _BOOL_WORDS.get(_code_key(v))
     if b is None:
-        raise _err(f"column {source!r}: code target {v!r} must be yes/no (true/false)")
+        raise _err(f"column {source!r}: code target {v!r} must be yes/no (true/false), or null "
+                   "if the code means 'missing'")
     return b
 
 
@@ -239,22 +250,33 @@ def parse_mapping(data: Any) -> Mapping:
     layout = data.get("layout", "auto")
     if layout not in ("auto", "wide", "long"):
         raise _err(f"layout must be auto, wide or long, not {layout!r}")
-    columns = {normalise_name(k): _parse_column(str(k), v)
-               for k, v in (data.get("columns") or {}).items()}
+    problems: list[str] = []  # every column's problem at once, not one per run
+
+    def parse_columns(spec: Any) -> dict[str, ColumnMap]:
+        out: dict[str, ColumnMap] = {}
+        for k, v in (spec or {}).items():
+            try:
+                out[normalise_name(k)] = _parse_column(str(k), v)
+            except InputError as exc:
+                problems.append(str(exc).removeprefix("mapping file: "))
+        return out
+
+    columns = parse_columns(data.get("columns"))
     tables: dict[str, str] = {}
     sheet_columns: dict[str, dict[str, ColumnMap]] = {}
     for sheet, spec in (data.get("tables") or {}).items():
         key = normalise_name(str(sheet))
         if isinstance(spec, dict):
             table = spec.get("table")
-            sheet_columns[key] = {normalise_name(k): _parse_column(str(k), v)
-                                  for k, v in (spec.get("columns") or {}).items()}
+            sheet_columns[key] = parse_columns(spec.get("columns"))
         else:
             table = spec
         if table is not None and table not in TABLES:
             raise _err(f"sheet {sheet!r} maps to unknown table {table!r} "
                        f"(tables: {list(TABLES)})")
         tables[key] = "" if table is None else str(table)
+    if problems:
+        raise _err("; ".join(problems))
     return Mapping(columns, layout, tables, sheet_columns)
 
 
@@ -414,9 +436,12 @@ def draft_mapping(path: str | Path) -> str:
     """Draft a mapping file (YAML text) from a file's headers and category values.
 
     Exact names and known synonyms are mapped; other headers get the closest model name
-    with a ``# check`` comment (fuzzy match), or ``null`` (ignored). Category columns get
-    their distinct values with the proposed model codes. Identifier columns never have
-    their values written.
+    with a ``# check`` comment (fuzzy match, see :func:`guess_target`), or ``null``
+    (ignored). Category and yes/no columns get their distinct values with the proposed
+    model codes; a value that matches no model code is mapped to itself with a ``# check``
+    comment, which :func:`parse_mapping` refuses (rule ``mapping``) until the user picks a
+    code or ``null`` (the code means "missing"). Identifier columns never have their values
+    written.
 
     Parameters
     ----------
@@ -438,12 +463,18 @@ def draft_mapping(path: str | Path) -> str:
     True
     >>> load_mapping(parse_yaml(text)).columns["gender"].target
     'sex'
+    >>> _ = (d / "t.csv").write_text("ID,Treatment\\n1,TACE alone\\n")
+    >>> [line.strip() for line in draft_mapping(d / "t.csv").splitlines() if "TACE" in line]
+    ... # doctest: +ELLIPSIS
+    ['"TACE alone": "TACE alone"  # check: no model code matched: replace with one of RT, ...']
     """
     from hccstudy.io.readers import read_raw
 
     sheets, _ = read_raw(path)
     lines = ["# hccstudy column mapping: generated by draft_mapping; review every entry.",
              "# Lines marked '# check' are fuzzy guesses; 'null' columns are ignored.",
+             "# Codes marked '# check' matched no model code: edit them (the file is refused",
+             "# until then); a code mapped to null is read as a missing value.",
              "version: 1", "layout: auto"]
     table_lines: list[str] = []
     col_lines: list[str] = []
@@ -460,7 +491,7 @@ def draft_mapping(path: str | Path) -> str:
             if key in seen:
                 continue
             seen.add(key)
-            target, fuzzy = _guess_target(str(header), tables)
+            target, fuzzy = guess_target(str(header), tables)
             unit = _strip_unit(str(header))[1]
             col = _model_column(target) if target else None
             entry: list[str] = []
@@ -480,8 +511,15 @@ def draft_mapping(path: str | Path) -> str:
                     entry.append("    codes:")
                     for v in values:
                         code = builtin_code(col, v)
-                        note = "" if code is not None else "  # check: no model code matched"
-                        entry.append(f"      {_q(v)}: {_q(code)}{note}")
+                        if code is not None:
+                            entry.append(f"      {_q(v)}: {_q(code)}")
+                            continue
+                        # never a silent null (which would read every such cell as missing):
+                        # the code maps to itself, which the mapping check refuses until edited
+                        choices = "yes or no" if col.kind == "bool" else \
+                            "one of " + ", ".join(col.codes)
+                        entry.append(f"      {_q(v)}: {_q(v)}  # check: no model code matched: "
+                                     f"replace with {choices} (null: the code means missing)")
             col_lines.extend(entry)
     if table_lines:
         lines.append("tables:")
@@ -491,15 +529,60 @@ def draft_mapping(path: str | Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _guess_target(header: str, tables: tuple[str, ...]) -> tuple[str | None, bool]:
+_GENERIC_WORDS = frozenset({"date", "dt", "day", "of", "the", "at", "in", "on", "and", "or",
+                            "y", "n", "yn", "yr", "yrs"})
+"""Words that tell no column from another ('Date of RT' and 'Date of birth' share only these)."""
+
+
+def _treatment_words() -> frozenset[str]:
+    col = TABLES["treatments"].column("treatment_type")
+    words = {normalise_name(c) for c in col.codes} | set(_CODE_SYNONYMS["treatment_type"])
+    words |= {"treatment", "tx", "therapy", "operation", "op", "rt", "radiotherapy", "sbrt",
+              "tace", "haic", "ccrt", "rfa", "mwa", "surgery", "hepatectomy"}
+    return frozenset(w for w in words if "_" not in w and " " not in w)
+
+
+def _words_agree(a: str, b: str) -> bool:
+    """Whether two normalised names share a word that tells columns apart."""
+    wa = [w for w in a.split("_") if w and w not in _GENERIC_WORDS]
+    wb = [w for w in b.split("_") if w and w not in _GENERIC_WORDS]
+    if not wa or not wb:
+        return not wa and not wb
+    return any(x == y or (min(len(x), len(y)) >= 3
+                          and difflib.SequenceMatcher(None, x, y).ratio() >= 0.75)
+               for x in wa for y in wb)
+
+
+def guess_target(header: str, tables: tuple[str, ...] = WIDE_TABLES) -> tuple[str | None, bool]:
+    """The model column a header probably names, and whether the guess is fuzzy.
+
+    Exact names and synonyms first (:func:`lookup_column`). Then a date column named
+    after a treatment ("Date of RT", "TACE date") is the treatment's ``start_date``
+    (``end_date`` when it says end or stop). Otherwise the closest model name or synonym
+    (difflib ratio >= 0.75) that shares a telling word with the header: generic words
+    such as "date" and "of" do not count, so "Date of RT" is never ``birth_date``.
+
+    Examples
+    --------
+    >>> guess_target("Date of RT"), guess_target("Date of brith"), guess_target("Tumor sz")
+    (('start_date', True), ('birth_date', True), ('tumour_size_cm', True))
+    >>> guess_target("Remarks")
+    (None, False)
+    """
     exact = lookup_column(header, tables)
     if exact is not None:
         return exact, False
-    idx = _synonym_index(tables)
     key = normalise_name(_strip_unit(header)[0])
-    close = difflib.get_close_matches(key, list(idx), n=1, cutoff=0.75)
-    if close:
-        return idx[close[0]], True
+    words = set(key.split("_"))
+    if "treatments" in tables and words & {"date", "dt", "day", "start", "end", "stop"} \
+            and words & _treatment_words():
+        return ("end_date" if words & {"end", "stop"} else "start_date"), True
+    idx = _synonym_index(tables)
+    scored = [(difflib.SequenceMatcher(None, key, k).ratio(), k) for k in idx
+              if _words_agree(key, k)]
+    best = max(scored, default=(0.0, ""))  # ties: as difflib.get_close_matches
+    if best[0] >= 0.75:
+        return idx[best[1]], True
     return None, False
 
 

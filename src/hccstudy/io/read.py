@@ -216,21 +216,35 @@ _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
-def _dayfirst(values: Any, label: str, header: str, issues: list[Issue]) -> bool:
-    """Day-first or month-first for the d/m/y text cells among ``values`` (one column)."""
+def _dayfirst(values: Any, locate: Any, col: Column, label: str, header: str,
+              issues: list[Issue]) -> bool:
+    """Day-first or month-first for the d/m/y text cells among ``values`` (one column).
+
+    ``locate(ks)`` gives, for the positions ``ks`` in ``values``, the number of cells and
+    the first five (user row, cell) by row; an all-ambiguous column gives one
+    ``ambiguous-date`` warning on its first ambiguous row.
+    """
     dayfirst = True
-    firsts, seconds = [], []
-    for v in values:
+    firsts, seconds, at = [], [], []
+    for k, v in enumerate(values):
         if isinstance(v, str) and (m := _DMY.match(v.strip())):
             firsts.append(int(m.group(1)))
             seconds.append(int(m.group(2)))
+            at.append(k)
     if firsts:
         if any(b > 12 for b in seconds) and not any(a > 12 for a in firsts):
             dayfirst = False
         elif not any(a > 12 for a in firsts) and not any(b > 12 for b in seconds):
-            issues.append(Issue("warning", label, None, header, None, "ambiguous-date",
-                                "dates like 03/04/2020 were read day-first; set date_format "
-                                "in the mapping (e.g. '%m/%d/%Y') if they are month-first"))
+            # the cells whose reading depends on the order (03/04, not 03/03)
+            amb = [k for k, a, b in zip(at, firsts, seconds, strict=True) if a != b] or at
+            n, first = locate(amb)
+            rows = ", ".join(str(r) for r, _ in first) + (", ..." if n > len(first) else "")
+            issues.append(Issue("warning", label, first[0][0], header, _shown(col, first[0][1]),
+                                "ambiguous-date",
+                                f"{n} date(s) like 03/04/2020 (row{'s' if n > 1 else ''} "
+                                f"{rows}) were read "
+                                "day-first; set date_format in the mapping (e.g. '%m/%d/%Y') "
+                                "if they are month-first"))
     return dayfirst
 
 
@@ -238,7 +252,15 @@ def _dates(values: pd.Series, col: Column, fmt: str | None, label: str, header: 
            issues: list[Issue]) -> pd.Series:
     out: list[Any] = []
     # day-first or month-first for d/m/y text: decided once per column
-    dayfirst = True if fmt is not None else _dayfirst(values, label, header, issues)
+    if fmt is None:
+        cells = values.tolist()
+
+        def locate(ks: list[int]) -> tuple[int, list[tuple[int, Any]]]:
+            return len(ks), [(int(values.index[k]), cells[k]) for k in ks[:5]]
+
+        dayfirst = _dayfirst(cells, locate, col, label, header, issues)
+    else:
+        dayfirst = True
     for row, v in values.items():
         out.append(_one_date(v, fmt, dayfirst, col, label, int(row), header, issues))  # type: ignore[call-overload]
     return pd.Series(pd.to_datetime(pd.Series(out, dtype=object), errors="coerce").to_numpy(),
@@ -325,6 +347,12 @@ def _convert(arr: np.ndarray, col: Column, cmap: ColumnMap | None,
 def _coerce_column_cellwise(values: pd.Series, col: Column, cmap: ColumnMap | None, label: str,
                             header: str) -> tuple[pd.Series, list[Issue], str | None]:
     """The per-cell reference for :func:`coerce_column` (same result, one cell at a time)."""
+    s, issues, note = _cellwise(values, col, cmap, label, header)
+    return s, issues + _coded_missing(values, col, cmap, label, header), note
+
+
+def _cellwise(values: pd.Series, col: Column, cmap: ColumnMap | None, label: str,
+              header: str) -> tuple[pd.Series, list[Issue], str | None]:
     issues: list[Issue] = []
     codes = cmap.codes if cmap is not None else {}
     # pandas turns None back into NaN in float columns: one missing marker, None
@@ -491,8 +519,17 @@ def _dates_fast(cells: _Cells, col: Column, fmt: str | None, index: pd.Index, la
     factorized = {t: pd.factorize(arr[p]) for t, p in groups}
     loose = cells.others(*grouped)
     if fmt is None:
-        dayfirst = _dayfirst([*(factorized[str][1] if str in factorized else ()),
-                              *arr[loose]], label, header, found_here)
+        s_codes, s_uniq = factorized.get(str, (np.empty(0, dtype=np.intp), np.empty(0)))
+        s_pos = cells.of(str)
+
+        def locate(ks: list[int]) -> tuple[int, list[tuple[int, Any]]]:
+            k_str = [k for k in ks if k < len(s_uniq)]
+            pos = np.concatenate([s_pos[np.isin(s_codes, k_str)],
+                                  loose[[k - len(s_uniq) for k in ks if k >= len(s_uniq)]]])
+            pos = np.sort(pos)
+            return len(pos), [(int(index[p]), arr[p]) for p in pos[:5]]
+
+        dayfirst = _dayfirst([*s_uniq, *arr[loose]], locate, col, label, header, found_here)
     else:
         dayfirst = True
     out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -587,6 +624,39 @@ def _by_value(cells: _Cells, fn: Any, types: tuple[type, ...], index: pd.Index, 
     return out
 
 
+def _coded_missing(values: pd.Series, col: Column, cmap: ColumnMap | None, label: str,
+                   header: str) -> list[Issue]:
+    """One ``coded-missing`` warning per code that the mapping maps to null and that occurs:
+    how many cells it turned missing and their first rows."""
+    if cmap is None or col.kind not in ("category", "bool", "number", "integer") or \
+            not any(v is None for v in cmap.codes.values()):
+        return []
+    arr = values.to_numpy(dtype=object)
+    try:
+        codes, uniq = pd.factorize(arr, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists, ...): one distinct value per cell
+        codes, uniq = np.arange(len(arr)), arr
+    out: list[Issue] = []
+    by_key: dict[str, list[int]] = {}
+    for j, u in enumerate(uniq):
+        if u is None or u is pd.NaT or u is pd.NA or (isinstance(u, float) and u != u):
+            continue
+        key = _code_key(u)
+        if key in cmap.codes and cmap.codes[key] is None:
+            by_key.setdefault(key, []).append(j)
+    for js in by_key.values():
+        pos = np.flatnonzero(np.isin(codes, js))
+        rows = [int(values.index[p]) for p in pos[:5]]
+        more = ", ..." if len(pos) > 5 else ""
+        out.append(Issue("warning", label, rows[0], header, _shown(col, values.iloc[pos[0]]),
+                         "coded-missing",
+                         f"{len(pos)} cell(s) read as missing (row{'s' if len(pos) > 1 else ''} "
+                         f"{', '.join(map(str, rows))}"
+                         f"{more}) because the mapping maps this code to null; map it to a model "
+                         "code if it is not a missing value"))
+    return sorted(out, key=lambda i: i.row or 0)
+
+
 def coerce_column(values: pd.Series, col: Column, cmap: ColumnMap | None, label: str,
                   header: str) -> tuple[pd.Series, list[Issue], str | None]:
     """Type one column of raw cells as the model declares it.
@@ -602,9 +672,29 @@ def coerce_column(values: pd.Series, col: Column, cmap: ColumnMap | None, label:
     ...                                 TABLES["baseline"].column("bilirubin"), None, "f.csv", "Bil")
     >>> s.tolist(), [i.rule for i in issues]
     ([1.2, 0.5, nan], ['censored-value', 'text-in-numeric'])
+
+    A code that the mapping maps to null (``codes: {Unknown: null}``) reads as missing;
+    each such code gives one ``coded-missing`` warning with the number of cells and their
+    first rows:
+
+    >>> from hccstudy.io.mapping import ColumnMap
+    >>> cmap = ColumnMap("etiology", {"unknown": None})
+    >>> s, issues, _ = coerce_column(pd.Series(["HBV", "Unknown", "unknown"], index=[2, 3, 4]),
+    ...                              TABLES["patients"].column("etiology"), cmap, "f.csv", "Cause")
+    >>> s.tolist(), [(i.rule, i.row, i.value) for i in issues]
+    (['HBV', None, None], [('coded-missing', 3, 'Unknown')])
+    >>> issues[0].hint.split(" because")[0]
+    '2 cell(s) read as missing (rows 3, 4)'
     """
     if not _FAST:
         return _coerce_column_cellwise(values, col, cmap, label, header)
+    s, issues, note = _coerce_column_fast(values, col, cmap, label, header)
+    return s, issues + _coded_missing(values, col, cmap, label, header), note
+
+
+def _coerce_column_fast(values: pd.Series, col: Column, cmap: ColumnMap | None, label: str,
+                        header: str) -> tuple[pd.Series, list[Issue], str | None]:
+    """:func:`coerce_column` in bulk (plain cells by distinct value)."""
     issues: list[Issue] = []
     codes = cmap.codes if cmap is not None else {}
     index = values.index
@@ -716,7 +806,9 @@ def _wide_split(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     base = _subset(frame, "baseline", keep_empty_rows=True)
     if base is not None:
         out["baseline"] = base
-    tx = _subset(frame, "treatments")
+    # every row keeps its first-treatment row, even with all treatment cells empty (a blank
+    # "Date of RT" or a code mapped to null): the validation reports the missing fields
+    tx = _subset(frame, "treatments", keep_empty_rows=True)
     if tx is not None:
         if "treatment_number" not in tx.columns:
             tx.insert(1, "treatment_number", pd.Series(1, index=tx.index, dtype="Int64"))

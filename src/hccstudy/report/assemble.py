@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from hccstudy.report._workers import FigureWorkers
 from hccstudy.report.render import Document, FigureBlock, Heading, Paragraph, Preformatted
 from hccstudy.report.tables import ReportTable, TableFormat, study_tables
 
@@ -312,24 +313,26 @@ def _draw_parallel(figures: list[tuple[str, str, str, FigureMaker]], fig_dir: Pa
     return [done[i] for i in range(len(figures))]
 
 
-def _draw(figures: list[tuple[str, str, str, FigureMaker]], fig_dir: Path | None,
-          formats: Sequence[str], dpi: int = 300, jobs: int = 1
-          ) -> tuple[list[FigureBlock], dict[str, str], list[Path]]:
-    """Draw, save and read back each figure; returns blocks, their anchors and paths.
-
-    With ``jobs > 1`` the figures are shared among ``jobs`` processes (Linux: forked
-    copies of this one); the files are the same bytes either way.
-    """
-    import warnings
-
+def _draw_all(figures: list[tuple[str, str, str, FigureMaker]], fig_dir: Path | None,
+              formats: Sequence[str], dpi: int = 300, jobs: int = 1) -> list[_Drawn]:
+    """Draw and save each figure (``jobs`` processes where fork is available)."""
     drawn = (_draw_parallel(figures, fig_dir, formats, dpi, jobs)
              if jobs > 1 and len(figures) > 1 else None)
     if drawn is None:
         drawn = [_draw_one(make, key, fig_dir, formats, dpi) for key, _c, _a, make in figures]
+    return drawn
+
+
+def _blocks(figures: Sequence[tuple[str, str, str]], drawn: Sequence[_Drawn]
+            ) -> tuple[list[FigureBlock], dict[str, str], list[Path]]:
+    """Figure blocks, their anchors and the files written, from ``(key, caption, anchor)``
+    and what drawing each gave; the warnings raised while drawing are raised again here."""
+    import warnings
+
     blocks: list[FigureBlock] = []
     anchors: dict[str, str] = {}
     paths: list[Path] = []
-    for (key, caption, anchor, _make), d in zip(figures, drawn, strict=True):
+    for (key, caption, anchor), d in zip(figures, drawn, strict=True):
         for category, message in d.caught:
             warnings.warn(message, category, stacklevel=3)
         if d.failed is not None:
@@ -437,7 +440,9 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
                  figure_formats: Sequence[str] = ("png", "svg", "pdf"), dpi: int = 300,
                  spec_file: str | Path | None = None,
                  run_time: _dt.datetime | None = None,
-                 progress: Callable[[str], None] | None = None, jobs: int = 1) -> ReportPaths:
+                 progress: Callable[[str], None] | None = None, jobs: int = 1,
+                 workers: FigureWorkers | None = None,
+                 provenance: Mapping[str, Any] | None = None) -> ReportPaths:
     """Write the report of a study result to ``out_dir`` (created if needed).
 
     Parameters
@@ -473,6 +478,15 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
         process share them with it; elsewhere, or with 1, one after the other). The
         files are the same bytes either way. The command line uses one per CPU core
         (at most 4); 1 is the safe choice inside threaded hosts such as Jupyter.
+    workers : FigureWorkers, optional
+        A figure process started earlier (:meth:`hccstudy.report._workers.FigureWorkers.
+        start`, as the command line does before it runs the study): it draws the figures
+        while this process builds the tables. Where it fails, the figures are drawn here.
+    provenance : mapping, optional
+        The provenance saved with the result (:func:`load_result`), when re-rendering:
+        its input and spec hashes, seeds, software versions and run time are kept (the
+        data files may have changed since), and the software and time of this rendering
+        are added under ``rendered_by`` in ``provenance.json``.
 
     Returns
     -------
@@ -493,6 +507,12 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
     fmt = fmt or TableFormat()
     fmt = replace(fmt, labels=study_labels(result, fmt.labels))
 
+    fdir = out / "figures"
+    # DOCX embeds PNG and HTML SVG: draw those even when not kept as files
+    need = (["png"] if "docx" in formats else []) + (["svg"] if "html" in formats else [])
+    ffm = list(dict.fromkeys([*figure_formats, *need]))
+    sent = figures and workers is not None and workers.submit(result, fmt.labels, fdir, ffm,
+                                                               dpi)
     step("tables")
     tables = study_tables(result, fmt, times=times)
     table_paths: list[Path] = []
@@ -518,26 +538,43 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
     fig_paths: list[Path] = []
     if figures:
         step("figures")
-        specs = study_figures(result, fmt.labels)
-        if specs:
-            fdir = out / "figures"
-            fdir.mkdir(exist_ok=True)
-            # DOCX embeds PNG and HTML SVG: draw those even when not kept as files
-            need = (["png"] if "docx" in formats else []) + (["svg"] if "html" in formats
-                                                              else [])
-            ffm = list(dict.fromkeys([*figure_formats, *need]))
-            blocks, anchors, fig_paths = _draw(specs, fdir, ffm, dpi, jobs)
+        got = workers.collect() if sent and workers is not None else None
+        if got is None:
+            specs = study_figures(result, fmt.labels)
+            if specs:
+                fdir.mkdir(exist_ok=True)
+            got = ([(k, c, a) for k, c, a, _m in specs],
+                   _draw_all(specs, fdir, ffm, dpi, jobs), [])
+        keys, drawn, caught = got
+        import warnings
+
+        for category, message in caught:
+            warnings.warn(message, category, stacklevel=2)
+        blocks, anchors, fig_paths = _blocks(keys, drawn)
+        if keys:
             fig_paths = [p for p in fig_paths if p.suffix.lstrip(".") in figure_formats]
-            for p in list((fdir).iterdir()):
+            for p in list(fdir.iterdir()):
                 if p.suffix.lstrip(".") not in figure_formats and p not in fig_paths:
                     p.unlink()
 
     step("provenance")
-    prov = _prov(result, spec_file=spec_file)
-    when = (run_time or _dt.datetime.now(_dt.UTC)).astimezone(_dt.UTC)
+    now = _dt.datetime.now(_dt.UTC)
+    if provenance is not None:  # re-rendering a saved result: the run's own record
+        prov = {k: v for k, v in provenance.items() if k != "rendered_by"}
+        current = _prov(result, spec_file=spec_file)
+        prov["rendered_by"] = {
+            **{k: current[k] for k in ("hccstudy", "python", "packages")},
+            "time_utc": (run_time or now).astimezone(_dt.UTC).isoformat(timespec="seconds")}
+        if spec_file is not None:
+            prov["spec_file"] = current["spec_file"]
+        prov_json = prov
+    else:
+        prov = _prov(result, spec_file=spec_file)
+        when = (run_time or now).astimezone(_dt.UTC)
+        prov_json = {**prov, "run_time_utc": when.isoformat(timespec="seconds")}
     prov_path = out / "provenance.json"
-    prov_path.write_text(json.dumps({**prov, "run_time_utc": when.isoformat(
-        timespec="seconds")}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    prov_path.write_text(json.dumps(prov_json, indent=2, sort_keys=True) + "\n",
+                         encoding="utf-8")
 
     doc = report_document(result, tables, blocks, anchors, prov, labels=fmt.labels)
     html_path = docx_path = None
@@ -553,6 +590,6 @@ def write_report(result: Any, out_dir: str | Path, *, formats: Sequence[str] = F
 
         docx_path = out / "report.docx"
         write_docx(doc, docx_path)
-    saved = save_result(result, out / "result.pkl", prov)
+    saved = save_result(result, out / "result.pkl", prov_json)
     return ReportPaths(out, html_path, docx_path, tuple(table_paths), tuple(fig_paths),
                        prov_path, saved)

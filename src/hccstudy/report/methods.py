@@ -199,8 +199,8 @@ _SUMMARY = {"median_iqr": "median (interquartile range)", "median_range": "media
             "mean_sd": "mean (SD)"}
 _CONF = {"log": "log-transformed", "log-log": "log-log-transformed", "plain": "untransformed"}
 _VARIANCE = {
-    "robust_pair": "a cluster-robust (sandwich) variance with the matched set as the cluster",
-    "stratified_pair": "stratification by matched set (conditional on the pairs) and the "
+    "robust_pair": "a robust (sandwich) variance clustered on {units}",
+    "stratified_pair": "stratification by {unit} (conditional on the {units}) and the "
                        "model-based variance",
     "robust": "IPTW weights and a robust (sandwich) variance per patient",
     "naive": "the model-based (inverse information) variance"}
@@ -309,7 +309,13 @@ def _endpoint_sentences(spec: Any, m: Mapping[str, str], nm: Namer = _raw) -> li
                       _and([f"{nm(v)} ({k})" for k, v in e.origin.items()]))
         else:
             origin = nm(str(e.origin))
-        if e.event is not None:
+        if e.event is not None and not e.event_date:
+            # no event date: run() dates the events at the last follow-up
+            ev = (f"the event defined as {_expr_nm(e.event, nm)}, dated at last follow-up"
+                  + ("" if "follow-up" in nm(str(e.last_followup))
+                     else f" ({nm(str(e.last_followup))})")
+                  + " as no event date was recorded")
+        elif e.event is not None:
             ev = f"the event defined as {_expr_nm(e.event, nm)}"
         elif isinstance(e.event_date, list):
             ev = f"the earliest of {_and([nm(x) for x in e.event_date], 'or')}"
@@ -398,13 +404,56 @@ def _ps_sentences(result: Any, spec: Any, m: Mapping[str, str],
         out.append("Balance was assessed by standardised mean differences (SMDs; "
                    f"denominator: {den})")
     if "balance" in m:
-        out.append(f"Balance was computed on {m['balance'].removeprefix('balance on ')}")
+        out.append("Balance was computed on " + m["balance"].removeprefix("balance on ")
+                   .replace("rows with complete PS covariates",
+                            "patients with complete propensity score covariates"))
     if "outcome_variance" in m and m.get("adjustment", "none") != "none":
         if adj is not None:
-            out.append(f"Cox models after adjustment used {_VARIANCE[adj.variance]}")
+            units = _matched_units(result)
+            out.append("Cox models after adjustment used "
+                       + _VARIANCE[adj.variance].format(units=units, unit=units[:-1]))
         else:
             out.append(f"Outcome models on the adjusted cohort: {m['outcome_variance']}")
     return out
+
+
+def _matched_units(result: Any) -> str:
+    """"matched pairs" (1:1 matching) or "matched sets"."""
+    return ("matched pairs" if getattr(getattr(result, "matching", None), "ratio", None) == 1
+            else "matched sets")
+
+
+def plain_terms(text: str, result: Any = None, nm: Namer = _raw) -> str:
+    """Internal columns of the analysis frame named in words.
+
+    The run's notes name the cluster and strata of outcome models by the columns of the
+    analysis frame (``match_set``, ``_row``) and weights by theirs (``match_weight``,
+    ``iptw_weight``); a Methods text says what they are.
+
+    Examples
+    --------
+    >>> plain_terms("HRs; robust variance (cluster match_set); Cox (cluster _row)")
+    'HRs; robust (sandwich) variance clustered on matched sets; Cox (robust (sandwich) variance per patient)'
+    >>> plain_terms("stratified by match_set, weights match_weight")
+    'stratified by matched set, weights matching weights'
+    """
+    units = _matched_units(result)
+    unit = units[:-1]
+    text = re.sub(r"(?:cluster-)?robust variance \(cluster match_set\)",
+                  f"robust (sandwich) variance clustered on {units}", text)
+    text = re.sub(r"(?:cluster-)?robust variance \(cluster _row\)",
+                  "robust (sandwich) variance per patient", text)
+    text = re.sub(r"(?:cluster-)?robust variance \(cluster ([\w.]+)\)",
+                  lambda mo: f"robust (sandwich) variance clustered on {nm(mo.group(1))}", text)
+    text = text.replace("(cluster match_set)", f"(robust (sandwich) variance clustered on "
+                                                f"{units})")
+    text = text.replace("(cluster _row)", "(robust (sandwich) variance per patient)")
+    text = re.sub(r"\(strata \[?'?match_set'?\]?\)", f"(stratified by {unit})", text)
+    for pat, words in ((r"\bmatch_set\b", unit), (r"\bmatch_weight\b", "matching weights"),
+                       (r"\biptw_weight\b", "IPTW weights"), (r"(?<![\w.])_treated\b", "treatment"),
+                       (r"(?<![\w.])_row\b", "patient")):
+        text = re.sub(pat, words, text)
+    return text
 
 
 def groups_treated(spec: Any, levels: Sequence[str]) -> str:
@@ -574,7 +623,7 @@ def _stats(result: Any, spec: Any, m: Mapping[str, str], nm: Namer = _raw,
                 r"(robust variance \(cluster \w+\)|the likelihood-ratio interaction test is "
                 r"model-based \(ignores clustering\)|stratified by [\w, ]+)",
                 m.get(f"subgroups:{a.name}", ""))]
-            s += "; " + "; ".join(_unique(extra))
+            s += "; " + "; ".join(_unique([plain_terms(x, result, nm) for x in extra]))
         out.append(s)
 
     # proportions
@@ -699,9 +748,10 @@ def _model_building(a: Any, what: str, note: str, adjusted_word: str,
     if a.force:
         s += f"; {_and([nm(v) for v in a.force])} were always kept"
     s += "; each step used complete cases"
-    if "robust variance (cluster" in note:
-        s += "; robust variance clustered by " + note.split("robust variance (cluster ")[1] \
-            .split(")")[0]
+    mo_cl = re.search(r"robust variance \(cluster [\w.]+\)", note)
+    if mo_cl:
+        s += "; " + plain_terms(mo_cl.group(0), None, nm).replace(" matched sets",
+                                                                  " the matched sets")
     if "model-based (ignore the clustering)" in note:
         s += "; likelihood-ratio and score tests are model-based (ignore the clustering)"
     if "stratified by" in note:
@@ -761,6 +811,8 @@ def methods_paragraphs(result: Any, labels: Mapping[str, str] | None = None,
         paras.append(("Propensity score adjustment", " ".join(sentence(s) for s in adj)))
     paras.append(("Statistical analysis",
                   " ".join(sentence(s) for s in _stats(result, spec, m, nm, rn))))
+    # no column of the analysis frame (match_set, _row, the weights) is named in the text
+    paras = [(h, plain_terms(p, result, nm)) for h, p in paras]
     ver = package_versions(("numpy", "scipy", "pandas", "formulaic"))
     paras.append(("Software", sentence(
         f"Analyses were performed with hccstudy {_version()} in Python "

@@ -69,7 +69,11 @@ class TableFormat:
     Attributes
     ----------
     digits : int
-        Decimals of estimates (HR, OR, coefficients) and their CIs.
+        Decimals of estimates (HR, OR, coefficients) and their CIs, of standardised mean
+        differences (Table 1 SMDs; the balance table shows at least 3 decimals) and of
+        test statistics (log-rank, Gray and other chi-squares) and variance ratios.
+        p-values follow ``p_digits`` / ``p_style``; counts, percentages and descriptive
+        summaries their own settings.
     summary_digits : int
         Decimals of descriptive numbers (medians, means, ranges, survival medians).
     percent_digits : int
@@ -608,21 +612,23 @@ def time_label(t: float, units: str | None) -> str:
 def km_summary_table(name: str, km: Any, fmt: TableFormat = _DEFAULT, *,
                      times: Sequence[float] | None = None, units: str | None = None,
                      test: Any = None, group: str | None = None, caption: str | None = None,
-                     **_: Any) -> list[ReportTable]:
+                     order: Sequence[str] | None = None, **_: Any) -> list[ReportTable]:
     """Survival summary: n, events, median (95% CI) and x-year rates (95% CI) per group.
 
     ``test`` (a log-rank result with ``p_value``) adds its p-value as a footnote;
     ``caption`` (the analysis caption of a study report) is the title.
     Rates after a group's last follow-up time are shown as ``fmt.na``.
+    Groups are in the order of ``km.groups``, or of ``order`` (a study's
+    ``groups.levels``) when it lists every group.
     """
     tt = tuple(float(t) for t in (times if times is not None else default_times(units)))
-    med = km.median()
+    med = _in_order(km.median(), order)
     rates = km.at(list(tt)) if tt else pd.DataFrame(columns=["group", "time"])
     lvl = _ci_head(km.conf_level)
     unit = f", {units}" if units else ""
     num_rows: list[dict[str, Any]] = []
     disp_rows: list[list[str]] = []
-    for _, m in med.iterrows():
+    for _row, m in med.iterrows():
         g = str(m["group"])
         r = rates[rates["group"].astype(str) == g].set_index("time")
         num: dict[str, Any] = {"group": g, "n": int(m["n"]), "events": float(m["n_events"]),
@@ -648,7 +654,8 @@ def km_summary_table(name: str, km: Any, fmt: TableFormat = _DEFAULT, *,
     notes = [f"Kaplan-Meier estimates; {km.conf_type} transformed pointwise {lvl}s, "
              f"{km.variance} variance."]
     if test is not None and hasattr(test, "p_value"):
-        notes.append(f"{_test_name(test)}: chi-square = {format_num(test.statistic, 2, fmt)}"
+        notes.append(f"{_test_name(test)}: chi-square = "
+                     f"{format_num(test.statistic, fmt.digits, fmt)}"
                      f" on {test.df} df, p {_p_eq(test.p_value, fmt)}.")
     if any(_isnan(r["median"]) for r in num_rows):
         notes.append("NR, median not reached.")
@@ -677,11 +684,36 @@ def _strata_text(strata: Any, fmt: TableFormat) -> str:
         return str(strata)
 
 
+def _in_order(frame: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
+    """The rows of a per-group frame (column ``group``) in ``order`` when it lists every
+    group (a study's level order); else as they are.
+
+    Examples
+    --------
+    >>> _in_order(pd.DataFrame({"group": ["a", "b"], "n": [1, 2]}), ["b", "a"])["group"].tolist()
+    ['b', 'a']
+    """
+    if order is None or "group" not in frame:
+        return frame
+    want = [str(g) for g in order]
+    have = frame["group"].astype(str).tolist()
+    if not set(have) <= set(want) or have == [g for g in want if g in have]:
+        return frame
+    pos = {g: i for i, g in enumerate(want)}
+    idx = sorted(range(len(have)), key=lambda i: pos[have[i]])
+    return frame.iloc[idx].reset_index(drop=True)
+
+
 @register_table("LogrankResult")
 def logrank_table(name: str, lr: Any, fmt: TableFormat = _DEFAULT,
-                  caption: str | None = None, **_: Any) -> list[ReportTable]:
-    """Observed and expected events per group with the chi-square test in a footnote."""
-    tab = lr.table()
+                  caption: str | None = None, order: Sequence[str] | None = None,
+                  **_: Any) -> list[ReportTable]:
+    """Observed and expected events per group with the chi-square test in a footnote.
+
+    Groups are in the order of ``lr.groups``, or of ``order`` (a study's
+    ``groups.levels``) when it lists every group.
+    """
+    tab = _in_order(lr.table(), order)
     num = tab.copy()
     num["statistic"], num["df"], num["p_value"] = lr.statistic, lr.df, lr.p_value
     disp = pd.DataFrame({
@@ -690,7 +722,8 @@ def logrank_table(name: str, lr: Any, fmt: TableFormat = _DEFAULT,
         "Observed events": [format_count(v, fmt) for v in tab["observed"]],
         "Expected events": [format_num(v, fmt.summary_digits, fmt) for v in tab["expected"]],
     })
-    note = (f"{_test_name(lr)}: chi-square = {format_num(lr.statistic, 2, fmt)} on {lr.df} df, "
+    note = (f"{_test_name(lr)}: chi-square = {format_num(lr.statistic, fmt.digits, fmt)} on "
+            f"{lr.df} df, "
             f"p {_p_eq(lr.p_value, fmt)}" + (f", stratified by {_strata_text(lr.strata, fmt)}"
                                              if lr.strata else "")
             + ".")
@@ -881,7 +914,7 @@ def cif_table(name: str, cif: Any, fmt: TableFormat = _DEFAULT, *,
     notes = [_method_note(cif)]
     if test is not None and hasattr(test, "causes"):
         for c, s, p in zip(test.causes, test.statistic, test.p_value, strict=True):
-            notes.append(f"Gray's test, cause {c}: chi-square = {format_num(s, 2, fmt)} on "
+            notes.append(f"Gray's test, cause {c}: chi-square = {format_num(s, fmt.digits, fmt)} on "
                          f"{test.df} df, p {_p_eq(p, fmt)}.")
     return [ReportTable(name, caption or "Cumulative incidence",
                         pd.DataFrame(num_rows), pd.DataFrame(disp_rows, columns=cols),
@@ -895,7 +928,7 @@ def gray_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, caption: str | 
     """Gray's test per cause."""
     tab = res.table()
     disp = pd.DataFrame({"Cause": tab["cause"].astype(str),
-                         "Chi-square": [format_num(v, 2, fmt) for v in tab["statistic"]],
+                         "Chi-square": [format_num(v, fmt.digits, fmt) for v in tab["statistic"]],
                          "df": [str(int(v)) for v in tab["df"]],
                          "p": [format_p(v, fmt) for v in tab["p_value"]]})
     return [ReportTable(name, caption or "Gray's test", tab, disp,
@@ -985,7 +1018,8 @@ def _records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
 def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAULT, *,
                  stage_labels: Mapping[str, str] | None = None, overall: bool = False,
                  smd: bool = True, missing: bool = True,
-                 title: str = "Table 1. Baseline characteristics") -> ReportTable:
+                 title: str = "Table 1. Baseline characteristics",
+                 reference: str | None = None) -> ReportTable:
     """Table 1 with one column block per stage (e.g. before / after matching).
 
     Parameters
@@ -1002,9 +1036,17 @@ def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAU
         Show the SMD column; add a "missing" row under variables with missing values.
     title : str
         Caption.
+    reference : str, optional
+        The reference group (a study's ``groups.reference``): the SMDs are the other
+        group minus it (:meth:`~hccstudy.analyse.table1.Table1Result.oriented`), in the
+        direction of a hazard ratio "X vs reference", whatever the column order. A
+        footnote names the direction.
     """
     labels = {"before": "Before adjustment", "after": "After adjustment",
               **(dict(stage_labels) if stage_labels else {})}
+    if reference is not None:
+        tables = {k: (t.oriented(reference) if hasattr(t, "oriented") else t)
+                  for k, t in tables.items()}
     frames = {k: pd.DataFrame(list(t.rows)) for k, t in tables.items()}
     first = next(iter(tables.values()))
     keys = list(dict.fromkeys(zip(frames[next(iter(frames))]["variable"],
@@ -1053,7 +1095,7 @@ def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAU
                     tests_used[test] = None
             if smd and len(t.groups) == 3:
                 s = row.get("smd") if row else None
-                for_stage.append(format_num(s, 2, fmt) if lev == "" and row else "")
+                for_stage.append(format_num(s, fmt.digits, fmt) if lev == "" and row else "")
             if lev == "" and row:
                 summ_text = _SUMMARY_TEXT.get(str(row.get("summary")), "")
                 miss = [row.get(f"{g}:missing", 0) for g in groups]
@@ -1077,7 +1119,9 @@ def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAU
     if tests_used:
         notes.append("Tests: " + "; ".join(tests_used) + ".")
     if smd:
-        notes.append(f"SMD denominator: {first.smd_denominator}.")
+        direction = _smd_direction(first)
+        notes.append((f"SMD: {direction[0]} minus {direction[1]}; denominator: " if direction
+                      else "SMD denominator: ") + f"{first.smd_denominator}.")
     if any(t.weighted for t in tables.values()):
         notes.append("Weighted columns show weighted counts and summaries; no tests.")
     sp = tuple(spanners) if len(tables) > 1 else ()
@@ -1085,6 +1129,15 @@ def table1_table(name: str, tables: Mapping[str, Any], fmt: TableFormat = _DEFAU
                        pd.DataFrame(disp_rows, columns=header), spanners=sp,
                        indent=tuple(indent), footnotes=tuple(notes), abbreviations=_t1_abbrev(
                            disp_rows, smd))
+
+
+def _smd_direction(t: Any) -> tuple[str, str] | None:
+    """``(group, reference)`` of a two-group Table 1's SMDs (first minus second by default)."""
+    d = getattr(t, "smd_direction", None)
+    if d is not None:
+        return (str(d[0]), str(d[1]))
+    groups = [str(g) for g in getattr(t, "groups", ()) if g != "overall"]
+    return (groups[0], groups[1]) if len(groups) == 2 else None
 
 
 _YES_NO = {"True": "Yes", "False": "No", "true": "Yes", "false": "No"}
@@ -1221,14 +1274,14 @@ def toxicity_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
 @register_table("Table1Pair")
 def _table1_pair(name: str, pair: Any, fmt: TableFormat = _DEFAULT, *,
                  adjustment: str | None = None, caption: str | None = None,
-                 **_: Any) -> list[ReportTable]:
+                 reference: str | None = None, **_: Any) -> list[ReportTable]:
     tabs: dict[str, Any] = {"before": pair.before}
     if pair.after is not None:
         tabs["after"] = pair.after
     what = {"match": "matching", "iptw": "weighting"}.get(adjustment or "", "adjustment")
     return [table1_table(name, tabs, fmt, stage_labels={"before": f"Before {what}",
                                                          "after": f"After {what}"},
-                         title=caption or _t1_title(name))]
+                         title=caption or _t1_title(name), reference=reference)]
 
 
 def _t1_title(name: str) -> str:
@@ -1237,8 +1290,10 @@ def _t1_title(name: str) -> str:
 
 @register_table("Table1Result")
 def _table1_single(name: str, t: Any, fmt: TableFormat = _DEFAULT,
-                   caption: str | None = None, **_: Any) -> list[ReportTable]:
-    return [table1_table(name, {"before": t}, fmt, title=caption or _t1_title(name))]
+                   caption: str | None = None, reference: str | None = None,
+                   **_: Any) -> list[ReportTable]:
+    return [table1_table(name, {"before": t}, fmt, title=caption or _t1_title(name),
+                         reference=reference)]
 
 
 # ----------------------------------------------------------------------------- adjustment
@@ -1253,15 +1308,16 @@ def balance_table(name: str, bal: Any, fmt: TableFormat = _DEFAULT, *,
     read "BCLC stage: C" (:func:`~hccstudy.report.labels.balance_term_label`).
     """
     tab = bal.to_frame()
+    d3 = max(3, fmt.digits)  # balance diagnostics: at least 3 decimals (SMD < 0.1 rules)
     cols: dict[str, list[str]] = {"Covariate": balance_labels(bal, fmt, covariates)}
     for stage in ("before", "after"):
         if f"smd_{stage}" in tab:
-            cols[f"Mean treated, {stage}"] = [format_num(v, 3, fmt)
+            cols[f"Mean treated, {stage}"] = [format_num(v, d3, fmt)
                                               for v in tab[f"mean_treated_{stage}"]]
-            cols[f"Mean control, {stage}"] = [format_num(v, 3, fmt)
+            cols[f"Mean control, {stage}"] = [format_num(v, d3, fmt)
                                               for v in tab[f"mean_control_{stage}"]]
-            cols[f"SMD, {stage}"] = [format_num(v, 3, fmt) for v in tab[f"smd_{stage}"]]
-            cols[f"Variance ratio, {stage}"] = [format_num(v, 2, fmt)
+            cols[f"SMD, {stage}"] = [format_num(v, d3, fmt) for v in tab[f"smd_{stage}"]]
+            cols[f"Variance ratio, {stage}"] = [format_num(v, fmt.digits, fmt)
                                                 for v in tab[f"var_ratio_{stage}"]]
     notes = [f"SMD denominator: {bal.smd_denominator}; adjustment: {bal.adjustment}. "
              "Binary terms: proportions; variance ratios for continuous terms only."]
@@ -1412,6 +1468,16 @@ def _endpoint_notes(tables: list[ReportTable], endpoint: Any,
     return out
 
 
+def _study_levels(result: Any) -> list[str] | None:
+    """The study's group levels in the spec's order (``groups.levels``, else as run)."""
+    spec = getattr(result, "spec", None)
+    levels = getattr(getattr(spec, "groups", None), "levels", None)
+    if levels:
+        return [str(v) for v in levels]
+    n = getattr(result, "n_by_group", None)
+    return [str(v) for v in n] if isinstance(n, Mapping) and n else None
+
+
 def balance_covariates(result: Any) -> list[str] | None:
     """The covariates a study balanced (role ``propensity``), None without a spec."""
     spec = getattr(result, "spec", None)
@@ -1452,10 +1518,14 @@ def study_tables(result: Any, fmt: TableFormat = _DEFAULT,
     group = spec.groups.name if spec is not None else None
     adjustment = spec.adjustment.method if spec is not None else None
     specs = _analysis_specs(result)
+    levels = _study_levels(result)
+    reference = spec.groups.reference if spec is not None else None
     for name, res in result.outcomes.items():
         by = getattr(specs.get(name), "by", None)
         ctx: dict[str, Any] = {"units": _units(result, name), "group": by or group,
                                "adjustment": adjustment}
+        if by is None or by == group:  # the study groups: the spec's level order
+            ctx.update(order=levels, reference=reference)
         if times is not None:
             ctx["times"] = times
         caption = analysis_caption(result, name, res, fmt.labels)

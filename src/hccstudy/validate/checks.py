@@ -153,7 +153,7 @@ def _check_columns(ctx: _Ctx, skip_range: dict[tuple[str, str], set[int]]) -> No
                             f"plausible range {lo:g} to {hi:g}{' ' + c.unit if c.unit else ''}")
             if c.kind == "date":
                 today = pd.Timestamp(dt.date.today())
-                vals_d = pd.to_datetime(s, errors="coerce")
+                vals_d = _as_datetime(s)
                 bad_d = (vals_d > today) | (vals_d < pd.Timestamp("1900-01-01"))
                 for pos in map(int, np.flatnonzero(bad_d.fillna(False).to_numpy())):
                     ctx.add("error", name, int(pos), c.name, vals_d.iloc[pos], "future-date",
@@ -173,12 +173,18 @@ def _check_duplicates(ctx: _Ctx) -> None:
             if complete[pos] and tup not in first_rows:
                 first_rows[tup] = frame.index[pos]
         one_per_patient = key == ["patient_id"] or name == "treatments"
+        headers = getattr(ctx.ds, "headers", {})
         for pos in map(int, np.flatnonzero(dup)):
             tup = tuple(sub.iloc[pos])
-            what = "patient id" if key == ["patient_id"] else f"record key ({', '.join(key)})"
-            ctx.add("error" if one_per_patient else "warning", name, int(pos), key[-1] if
-                    key != ["patient_id"] else "patient_id",
-                    None, "duplicate-id",
+            by_id = key == ["patient_id"]
+            if name == "treatments" and SOURCE in frame.columns:
+                # a one-row-per-patient sheet has no treatment_number column (read.py sets
+                # it to 1): the duplicate is the patient id's, reported once on its column
+                source = str(frame[SOURCE].iloc[pos])
+                by_id = source in headers and "treatment_number" not in headers[source]
+            what = "patient id" if by_id else f"record key ({', '.join(key)})"
+            ctx.add("error" if one_per_patient else "warning", name, int(pos),
+                    "patient_id" if by_id else key[-1], None, "duplicate-id",
                     f"same {what} as row {first_rows[tup]}: merge or remove one of the rows")
 
 
@@ -189,65 +195,84 @@ def _first_dates(frame: pd.DataFrame | None, column: str) -> pd.Series:
     return d.groupby("patient_id")[column].min()
 
 
+def _dates(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A date column as datetime64 (NaT where absent or unparsed), aligned by position."""
+    if column not in frame.columns:
+        return pd.Series(pd.NaT, index=pd.RangeIndex(len(frame)), dtype="datetime64[ns]")
+    return pd.Series(_as_datetime(frame[column]).to_numpy(), index=pd.RangeIndex(len(frame)))
+
+
+def _as_datetime(s: pd.Series) -> pd.Series:
+    """``pd.to_datetime(s, errors="coerce")``, skipping the parse for a datetime64 column."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    return pd.to_datetime(s, errors="coerce")
+
+
+def _per_patient(frame: pd.DataFrame, by_patient: pd.Series) -> pd.Series:
+    """``by_patient`` (indexed by patient id) looked up for each row of ``frame``, by position."""
+    if "patient_id" not in frame.columns or by_patient.empty:
+        return pd.Series(pd.NaT, index=pd.RangeIndex(len(frame)), dtype="datetime64[ns]")
+    ids = pd.Series(frame["patient_id"].to_numpy(), index=pd.RangeIndex(len(frame)))
+    return _as_datetime(ids.map(by_patient))
+
+
 def _check_dates(ctx: _Ctx) -> None:
+    """Date-order rules, evaluated column-wise; issues listed row by row as before.
+
+    Each rule yields the positions where it fails; the issues are then sorted by
+    (table, row position, rule order) so the report reads one row at a time.
+    """
     tables = ctx.ds.tables
     pats = tables.get("patients")
     dx = _first_dates(pats, "diagnosis_date")
     tx_start = _first_dates(tables.get("treatments"), "start_date")
     death = _first_dates(pats, "death_date")
+    found: list[tuple[int, int, str, Severity, str, Any, str]] = []
+
+    def rule(table: str, k: int, mask: pd.Series, column: str, values: pd.Series | None,
+             severity: Severity, hint: str) -> None:
+        for pos in map(int, np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool))):
+            value = None if values is None else values.iloc[pos]
+            found.append((pos, k, table, severity, column, value, hint))
+
     if pats is not None and "patient_id" in pats.columns:
-        for pos, (_, r) in enumerate(_rows(pats)):
-            pid = r["patient_id"]
-            d_dx = r.get("diagnosis_date", pd.NaT)
-            d_birth = r.get("birth_date", pd.NaT)
-            d_tx = tx_start.get(pid, pd.NaT) if pid is not None else pd.NaT
-            for col, label in (("death_date", "death"), ("last_followup_date", "last follow-up")):
-                d = r.get(col, pd.NaT)
-                if pd.isna(d):
-                    continue
-                if pd.notna(d_dx) and d < d_dx:
-                    ctx.add("error", "patients", pos, col, d, "date-order",
-                            f"{label} is before the diagnosis date on the same row")
-                elif pd.notna(d_tx) and d < d_tx:
-                    ctx.add("error", "patients", pos, col, d, "date-order",
-                            f"{label} is before the start of this patient's first treatment")
-            d_death, d_fu = r.get("death_date", pd.NaT), r.get("last_followup_date", pd.NaT)
-            if pd.notna(d_death) and pd.notna(d_fu) and d_fu > d_death:
-                ctx.add("error", "patients", pos, "last_followup_date", d_fu, "date-order",
-                        "last follow-up is after the death date")
-            if pd.notna(d_birth) and pd.notna(d_dx) and d_birth > d_dx:
-                ctx.add("error", "patients", pos, "birth_date", None, "date-order",
-                        "birth date is after the diagnosis date")
+        d_dx, d_birth = _dates(pats, "diagnosis_date"), _dates(pats, "birth_date")
+        d_tx = _per_patient(pats, tx_start)
+        k = 0
+        for col, label in (("death_date", "death"), ("last_followup_date", "last follow-up")):
+            d = _dates(pats, col)
+            before_dx = d < d_dx
+            rule("patients", k, before_dx, col, d, "error",
+                 f"{label} is before the diagnosis date on the same row")
+            rule("patients", k, ~before_dx & (d < d_tx), col, d, "error",
+                 f"{label} is before the start of this patient's first treatment")
+            k += 1
+        d_death, d_fu = _dates(pats, "death_date"), _dates(pats, "last_followup_date")
+        rule("patients", 2, d_fu > d_death, "last_followup_date", d_fu, "error",
+             "last follow-up is after the death date")
+        rule("patients", 3, d_birth > d_dx, "birth_date", None, "error",
+             "birth date is after the diagnosis date")
     tx = tables.get("treatments")
     if tx is not None:
-        for pos, (_, r) in enumerate(_rows(tx)):
-            s, e = r.get("start_date", pd.NaT), r.get("end_date", pd.NaT)
-            if pd.notna(s) and pd.notna(e) and e < s:
-                ctx.add("error", "treatments", pos, "end_date", e, "date-order",
-                        "treatment end is before its start")
-            pid = r.get("patient_id")
-            d_dx = dx.get(pid, pd.NaT) if pid is not None else pd.NaT
-            if pd.notna(s) and pd.notna(d_dx) and s < d_dx - pd.Timedelta(days=90):
-                ctx.add("warning", "treatments", pos, "start_date", s, "date-order",
-                        "treatment starts more than 90 days before the diagnosis date")
-            d_death = death.get(pid, pd.NaT) if pid is not None else pd.NaT
-            if pd.notna(s) and pd.notna(d_death) and s > d_death:
-                ctx.add("error", "treatments", pos, "start_date", s, "date-order",
-                        "treatment starts after the patient's death date")
+        s, e = _dates(tx, "start_date"), _dates(tx, "end_date")
+        rule("treatments", 0, e < s, "end_date", e, "error", "treatment end is before its start")
+        rule("treatments", 1, s < _per_patient(tx, dx) - pd.Timedelta(days=90), "start_date", s,
+             "warning", "treatment starts more than 90 days before the diagnosis date")
+        rule("treatments", 2, s > _per_patient(tx, death), "start_date", s, "error",
+             "treatment starts after the patient's death date")
     ev = tables.get("events")
-    if ev is not None:
-        for pos, (_, r) in enumerate(_rows(ev)):
-            d, pid = r.get("event_date", pd.NaT), r.get("patient_id")
-            if pd.isna(d) or pid is None:
-                continue
-            d_dx = dx.get(pid, pd.NaT)
-            d_death = death.get(pid, pd.NaT)
-            if pd.notna(d_dx) and d < d_dx:
-                ctx.add("error", "events", pos, "event_date", d, "date-order",
-                        "event is before the diagnosis date")
-            elif pd.notna(d_death) and d > d_death:
-                ctx.add("warning", "events", pos, "event_date", d, "date-order",
-                        "event is after the death date")
+    if ev is not None and "patient_id" in ev.columns:
+        d = _dates(ev, "event_date")
+        before_dx = d < _per_patient(ev, dx)
+        rule("events", 0, before_dx, "event_date", d, "error",
+             "event is before the diagnosis date")
+        rule("events", 0, ~before_dx & (d > _per_patient(ev, death)), "event_date", d,
+             "warning", "event is after the death date")
+    order = {"patients": 0, "treatments": 1, "events": 2}
+    for pos, _, table, severity, column, value, hint in sorted(
+            found, key=lambda f: (order[f[2]], f[0], f[1])):
+        ctx.add(severity, table, pos, column, value, "date-order", hint)
 
 
 def _check_orphans(ctx: _Ctx) -> None:

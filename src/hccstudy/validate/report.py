@@ -19,6 +19,7 @@ error     a.csv  3    albumin  abc    text-in-numeric  enter a number
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -51,6 +52,7 @@ RULES: dict[str, str] = {
     "impossible-date": "A date that does not exist (e.g. 2021-02-30).",
     "ambiguous-date": "Dates such as 03/04/2020 could be day-first or month-first.",
     "not-boolean": "A yes/no column holds another value.",
+    "coded-missing": "Cells whose code the mapping maps to null were read as missing.",
     # validation
     "required": "A required field is empty or missing.",
     "required-for-analysis": "A field that a requested analysis needs is empty or missing.",
@@ -154,15 +156,30 @@ class ValidationReport:
         frame["row"] = frame["row"].astype("Int64")
         return frame
 
-    def render(self, max_rows: int | None = None, max_width: int = 60) -> str:
+    def render(self, max_rows: int | None = None, max_width: int | None = 60,
+               width: int | None = None) -> str:
         """A plain-text table (errors first), ending with the counts.
 
         Parameters
         ----------
         max_rows : int, optional
             Show at most this many issues (the count line still counts all).
-        max_width : int
-            Cells longer than this are cut with an ellipsis.
+        max_width : int or None
+            Cells longer than this are cut with an ellipsis; None keeps every cell whole.
+        width : int, optional
+            Fit the table in this many characters (a terminal's width) by wrapping the
+            hint column, and the value column if need be, onto continuation lines; nothing
+            is cut. The hint keeps at least 20 characters, so very narrow widths overflow.
+
+        Examples
+        --------
+        >>> r = ValidationReport((Issue("error", "a.csv", 3, "Sex", "x", "unknown-code",
+        ...                             "allowed: male, female; or map this code"),))
+        >>> print(r.render(max_width=None, width=74))
+        severity  file   row  column  value  rule          hint
+        error     a.csv  3    Sex     x      unknown-code  allowed: male, female;
+                                                           or map this code
+        1 error(s), 0 warning(s)
         """
         ordered = sorted(self.issues, key=lambda i: (i.severity != "error", i.file,
                                                      i.row if i.row is not None else 0))
@@ -172,12 +189,24 @@ class ValidationReport:
         def cell(x: object) -> str:
             s = "" if x is None else str(x)
             s = s.replace("\n", " ")
-            return s if len(s) <= max_width else s[: max_width - 1] + "…"
+            return s if max_width is None or len(s) <= max_width else s[: max_width - 1] + "…"
 
         table = [list(_COLUMNS)] + [[cell(getattr(i, c)) for c in _COLUMNS] for i in ordered]
         widths = [max(len(r[k]) for r in table) for k in range(len(_COLUMNS))]
-        lines = ["  ".join(r[k].ljust(widths[k]) for k in range(len(_COLUMNS))).rstrip()
-                 for r in table]
+        if width is not None:
+            # shrink the wrapped columns (hint, then value) until the table fits
+            for k, floor in ((_COLUMNS.index("hint"), 20), (_COLUMNS.index("value"), 12)):
+                over = sum(widths) + 2 * (len(widths) - 1) - width
+                if over > 0:
+                    widths[k] = min(widths[k], max(floor, widths[k] - over))
+        lines = []
+        for r in table:
+            parts = [textwrap.wrap(r[k], widths[k], break_on_hyphens=False) or [""]
+                     if width is not None and len(r[k]) > widths[k] else [r[k]]
+                     for k in range(len(_COLUMNS))]
+            for j in range(max(len(p) for p in parts)):
+                lines.append("  ".join((p[j] if j < len(p) else "").ljust(widths[k])
+                                       for k, p in enumerate(parts)).rstrip())
         shown = "" if max_rows is None or max_rows >= len(self.issues) else (
             f" (first {max_rows} shown)")
         lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s){shown}")

@@ -50,7 +50,7 @@ from hccstudy._repr import HtmlReprMixin
 from hccstudy.analyse import competing as cr
 from hccstudy.analyse._counting import group_label
 from hccstudy.design._base import AnalysisBase, nonnegative_times
-from hccstudy.design.analyses.extras import by_column, no_weights
+from hccstudy.design.analyses.extras import by_column, level_ordered, no_weights
 from hccstudy.design.context import GROUP
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -309,7 +309,7 @@ def execute_competing_risks(ctx: AnalysisContext, an: CompetingRisksAnalysis
     ev = d[event].to_numpy() == 1
     lab, causes = _cause_values(ctx, an, d[col], ev)
     censor = _censor_label(causes)
-    data = d.copy()
+    data = level_ordered(ctx, d, by).copy()
     data[col] = lab.where(pd.Series(ev, index=lab.index), censor)
     keys: dict[str, str] = {col: "cause", "causes exclude the censor code": "causes",
                             "conf_type option": "conf_type"}

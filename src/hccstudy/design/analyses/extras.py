@@ -84,6 +84,25 @@ def by_column(ctx: AnalysisContext, data: pd.DataFrame, by: str | None,
     return ctx.column(data, col, subkey)
 
 
+def level_ordered(ctx: AnalysisContext, data: pd.DataFrame, col: str | None) -> pd.DataFrame:
+    """``data`` with the study group column in the spec's level order (``groups.levels``).
+
+    When ``col`` is the group column it becomes a pandas Categorical whose categories are
+    the study levels present, so curves, tables and figures by group list the groups in
+    that order (the analysis functions keep a Categorical's order); other columns are
+    left as they are.
+    """
+    if col is None or col != ctx.group or col not in data:
+        return data
+    levels = [str(v) for v in ctx.levels]
+    values = data[col]
+    if isinstance(values.dtype, pd.CategoricalDtype) or not values.isin(levels).all():
+        return data
+    present = set(values.unique().tolist())
+    return data.assign(**{col: pd.Categorical(values, categories=[v for v in levels
+                                                                    if v in present])})
+
+
 def reference_level(ctx: AnalysisContext, data: pd.DataFrame, col: str | None,
                     reference: str | None) -> str | None:
     """The explicit reference (checked), else the study reference when ``by`` is the group."""
@@ -374,7 +393,7 @@ def _setup(ctx: AnalysisContext, an: Any, what: str, by_required: bool
     if by_required and by is None:  # pragma: no cover - the spec types forbid null
         raise ctx.error("by", f"{what} needs two groups")
     no_weights(ctx, d, adjusted, what)
-    return d, adjusted, time, event, by
+    return level_ordered(ctx, d, by), adjusted, time, event, by
 
 
 def execute_survival_rates(ctx: AnalysisContext, an: SurvivalRatesAnalysis
