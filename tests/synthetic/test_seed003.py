@@ -111,7 +111,7 @@ def test_spec_reproduces_table1_pvalues(cohort: Any) -> None:
     paper = res.outcomes["table1_pre_post_paper"].to_frame().set_index("label")["p_value"]
     published = {"Child-Pugh score": 0.089, "Tumour size > 10 cm": 0.005,
                  "Multiple tumours": 0.502, "T stage (AJCC 7th)": 0.252,
-                 "vp grade (vp2-vp4)": 0.798, "vv grade (vv2-vv3)": 0.462}
+                 "Vp grade (Vp2-Vp4)": 0.798, "Vv grade (Vv2-Vv3)": 0.462}
     for label, p in published.items():
         assert round(float(paper[label]), 3) == p, label
     bor = res.outcomes["response_haic"].to_frame()

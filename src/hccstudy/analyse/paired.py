@@ -257,6 +257,11 @@ class PairedResult(HtmlReprMixin):
     groups : tuple of str
     by : str or None
     method : str
+    phases : tuple of (str, str)
+        Names of the two time points, e.g. ("Pre-HAIC", "Pre-hepatectomy") (table headers).
+    continuous_summary : {"median_iqr", "median_range"}
+        How a report summarises continuous values (the quartiles and the range are both
+        held).
     """
 
     labels: tuple[str, ...]
@@ -266,6 +271,8 @@ class PairedResult(HtmlReprMixin):
     _tests: pd.DataFrame
     _continuous: pd.DataFrame
     _categorical: pd.DataFrame
+    phases: tuple[str, str] = ("Before", "After")
+    continuous_summary: str = "median_iqr"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per variable and group: label, group, kind, test, n_pairs, n_excluded,
@@ -361,6 +368,8 @@ def paired_comparison(
     kind: PairKind | Mapping[str, PairKind] = "auto",
     by: str | None = None,
     group_order: Sequence[str] | None = None,
+    phases: Sequence[str] = ("Before", "After"),
+    continuous: Literal["median_iqr", "median_range"] = "median_iqr",
 ) -> PairedResult:
     """Compare paired before / after columns (seed 003 Table I) by the test ``kind`` names.
 
@@ -376,6 +385,10 @@ def paired_comparison(
     by : str, optional
         Compare within each group.
     group_order : sequence of str, optional
+    phases : (str, str)
+        Names of the two time points (report headers); default ("Before", "After").
+    continuous : {"median_iqr", "median_range"}
+        Summary of continuous values in a report: median (IQR) or median (range).
 
     Returns
     -------
@@ -395,6 +408,12 @@ def paired_comparison(
 
     if not pairs:
         raise InputError("no pairs given", rule="pairs")
+    if len(phases) != 2 or not all(isinstance(x, str) and x for x in phases):
+        raise InputError(f"phases must be two names (before, after); got {list(phases)}",
+                         rule="two phases")
+    if continuous not in ("median_iqr", "median_range"):
+        raise InputError(f"continuous must be 'median_iqr' or 'median_range'; got "
+                         f"{continuous!r}", rule="continuous summary")
     kinds: dict[str, str] = {lab: str(kind.get(lab, "auto") if isinstance(kind, Mapping)
                                       else kind) for lab in pairs}
     for lab, kk in kinds.items():
@@ -492,12 +511,15 @@ def paired_comparison(
         "unpaired_g": "likelihood-ratio chi-square treating before and after as independent "
                       "samples (ignores the pairing; reproduces the published analysis)",
     }
-    method = ("Paired before / after comparisons on complete pairs: "
-              + "; ".join(notes[u] for u in used))
+    lead = ("Paired before / after comparisons on complete pairs: " if set(used) - {"unpaired_g"}
+            else "Before / after comparisons on all values at each time point: ")
+    method = lead + "; ".join(notes[u] for u in used)
     cont_cols = ["label", "group", "phase", "n", "median", "q1", "q3", "min", "max"]
     cat_cols = ["label", "group", "level", "before_n", "before_pct", "after_n", "after_pct"]
     return PairedResult(
         labels=tuple(pairs), groups=levels, by=by, method=method,
         _tests=pd.DataFrame(test_rows, columns=_TEST_COLS),
         _continuous=pd.DataFrame(cont_rows, columns=cont_cols),
-        _categorical=pd.DataFrame(cat_rows, columns=cat_cols))
+        _categorical=pd.DataFrame(cat_rows, columns=cat_cols),
+        phases=(str(phases[0]), str(phases[1])),
+        continuous_summary=continuous)

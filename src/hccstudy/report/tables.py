@@ -1271,6 +1271,298 @@ def toxicity_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
                         footnotes=tuple(notes))]
 
 
+@register_table("RatesAnalysisResult")
+def survival_rates_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, *,
+                         units: str | None = None, order: Sequence[str] | None = None,
+                         reference: str | None = None, conf_level: float | None = None,
+                         caption: str | None = None, **_: Any) -> list[ReportTable]:
+    """Survival at fixed times per group, % (CI), with the difference to the reference
+    group in percentage points (CI) and its z-test p.
+
+    One row per group and time ("2-year" for 24 months); the numbers at risk, events and
+    censored up to the time and the standard errors stay in the numeric table.
+    """
+    f = _in_order(res.to_frame(), order)
+    comp = res.comparisons()
+    ref = (str(comp["reference"].iloc[0]) if len(comp) and "reference" in comp.columns
+           else reference)
+    pdig = fmt.percent_digits
+    ci_head = _ci_head(conf_level or 0.95)
+    has_diff = bool(f["difference"].notna().any())
+    header = ["Group", "Time", "At risk", f"Survival, % ({ci_head})"]
+    if has_diff:
+        header += [f"Difference, % ({ci_head})", "p"]
+    rows = []
+    for r in _records(f):
+        cells = [level_text(r["group"]), capitalised(time_label(float(r["time"]), units)),
+                 format_count(r["n_risk"], fmt),
+                 format_ci(_mul(r["survival"], 100.0), _mul(r["ci_lower"], 100.0),
+                           _mul(r["ci_upper"], 100.0), fmt, digits=pdig)]
+        if has_diff:
+            is_ref = ref is not None and str(r["group"]) == ref
+            cells += ["Reference" if is_ref else format_ci(
+                _mul(r["difference"], 100.0), _mul(r["difference_ci_lower"], 100.0),
+                _mul(r["difference_ci_upper"], 100.0), fmt, digits=pdig),
+                "" if is_ref else format_p(r["p_value"], fmt)]
+        rows.append(cells)
+    disp = pd.DataFrame(rows, columns=header)
+    if len(disp) and disp["Group"].nunique() == 1 and not has_diff:
+        disp = disp.drop(columns="Group") if str(f["group"].iloc[0]) in (
+            "all", "All patients") else disp
+    notes = []
+    if has_diff and ref is not None:
+        notes.append(f"Difference: each group minus {level_text(ref)}, in percentage points.")
+    method = _method_note(res)  # "os: ..." (study_tables puts the endpoint's label first)
+    if not has_diff:  # one curve: no comparison was made
+        method = re.sub(r"; each group compared with the reference[^.]*\)", "", method)
+    if method:
+        notes.append(method if method.endswith(".") else method + ".")
+    return [ReportTable(name, caption or "Survival rates", frame_numeric(f), disp,
+                        footnotes=tuple(notes), abbreviations=("CI, confidence interval",))]
+
+
+_RESPONSE_TERMS = {"CR": "complete response", "PR": "partial response",
+                   "SD": "stable disease", "PD": "progressive disease", "NE": "not evaluable",
+                   "ORR": "objective response rate", "DCR": "disease control rate"}
+_RESPONSE_ROWS = {"ORR": "ORR (CR + PR)", "DCR": "DCR (CR + PR + SD)"}
+
+
+def _ci_only(lower: Any, upper: Any, digits: int, fmt: TableFormat) -> str:
+    """``lower–upper`` in the CI style of ``fmt`` (a CI column next to its estimate)."""
+    if _isnan(lower) and _isnan(upper):
+        return fmt.na
+    lo, hi = _lim(lower, digits, fmt), _lim(upper, digits, fmt)
+    if fmt.ci_style == "brackets":
+        return f"[{lo}, {hi}]"
+    if fmt.ci_style == "to" or lo.startswith("-") or hi.startswith("-"):
+        return f"{lo} to {hi}"
+    return f"{lo}{fmt.ci_sep}{hi}"
+
+
+@register_table("ResponseResult", "ProportionResult")
+def rates_by_group_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
+                         caption: str | None = None, **_: Any) -> list[ReportTable]:
+    """Response (each category, ORR, DCR) or a proportion, as n (%) and CI per group, with
+    the differences to the reference group and the p-values of the group comparisons.
+
+    Rows are the response categories then ORR and DCR (``ResponseResult``), or the one
+    proportion (``ProportionResult``, labelled by its ``label``). Per group (spanner
+    "group (n = N)") "n (%)" and the CI; with two or more groups a "difference, % (CI)"
+    column per compared group (group minus reference, percentage points) where the result
+    has differences, and p. The test of the whole distribution of responses, the tests
+    used, the patients left out and the method sentence are footnotes.
+    """
+    rates, tests, diffs = res.to_frame(), res.tests(), res.differences()
+    groups = [str(g) for g in res.groups]
+    response = type(res).__name__ == "ResponseResult"
+    pdig = fmt.percent_digits
+    ci_head = _ci_head(res.conf_level)
+    measures = list(dict.fromkeys(str(m) for m in rates["measure"]))
+    compared = [str(g) for g in dict.fromkeys(diffs["group"])] if len(diffs) else []
+    p_of = {str(r["measure"]): r for r in _records(tests)}
+    has_p = len(groups) > 1 and any(not _isnan(r["p_value"]) for r in p_of.values())
+    by_cell = {(str(r["group"]), str(r["measure"])): r for r in _records(rates)}
+    d_of = {(str(r["group"]), str(r["measure"])): r for r in _records(diffs)}
+    first = "Response" if response else "Outcome"
+    header = [first]
+    spanners: list[tuple[str, int]] = [("", 1)]
+    for g in groups:
+        header += ["n (%)", ci_head]
+        n_g = (res.n.get(g) if response else
+               next((r["n"] for (gg, _m), r in by_cell.items() if gg == g), np.nan))
+        shown = ("All patients" if len(groups) == 1 and g in ("all", "All patients")
+                 else level_text(g))
+        spanners.append((f"{shown} (n = {format_count(n_g, fmt)})", 2))
+    for g in compared:
+        header.append(f"{level_text(g)} minus {level_text(res.reference)}, % ({ci_head})")
+    if compared:
+        spanners.append(("Difference", len(compared)))
+    if has_p:
+        header.append("p")
+        spanners.append(("", 1))
+    rows, numeric = [], []
+    for m in measures:
+        label = (_RESPONSE_ROWS.get(m, m) if response
+                 else capitalised(str(res.label or words(str(res.outcome)))))
+        cells = [label]
+        num: dict[str, Any] = {"measure": m}
+        for g in groups:
+            r = by_cell.get((g, m), {})
+            cells += [fmt.na if _isnan(r.get("x")) else
+                      f"{format_count(r['x'], fmt)} ({format_num(_mul(r['rate'], 100.0), pdig, fmt)})",
+                      _ci_only(_mul(r.get("ci_lower"), 100.0), _mul(r.get("ci_upper"), 100.0),
+                               pdig, fmt)]
+            num.update({f"{g}:{k}": r.get(k, np.nan) for k in (
+                "x", "n", "rate", "ci_lower", "ci_upper")})
+        for g in compared:
+            dr = d_of.get((g, m))
+            cells.append(fmt.na if dr is None else format_ci(
+                _mul(dr["estimate"], 100.0), _mul(dr["ci_lower"], 100.0),
+                _mul(dr["ci_upper"], 100.0), fmt, digits=pdig))
+            if dr is not None:
+                num.update({f"{g}:difference": dr["estimate"],
+                            f"{g}:difference_ci_lower": dr["ci_lower"],
+                            f"{g}:difference_ci_upper": dr["ci_upper"]})
+        if has_p:
+            t = p_of.get(m)
+            cells.append(format_p(None if t is None else t["p_value"], fmt))
+            if t is not None:
+                num.update(p_value=t["p_value"], test=t["test"])
+        rows.append(cells)
+        numeric.append(num)
+    disp = pd.DataFrame(rows, columns=header)
+    notes = []
+    dist = p_of.get("distribution")
+    if has_p and dist is not None and not _isnan(dist["p_value"]):
+        notes.append(f"Distribution of responses over all categories: p = "
+                     f"{format_p(dist['p_value'], fmt)} ({dist['test']}).")
+        numeric.append({"measure": "distribution", "p_value": dist["p_value"],
+                        "test": dist["test"]})
+    if has_p:
+        used = sorted({str(t) for t in tests["test"] if isinstance(t, str)
+                       and not t.startswith("not computed")})
+        if used:
+            notes.append("Tests: " + "; ".join(used) + " (each category against the others).")
+    if compared:
+        notes.append(f"Difference: each group minus {level_text(res.reference)}, in "
+                     "percentage points.")
+    missing = {g: int(v) for g, v in getattr(res, "n_missing", {}).items() if v}
+    if missing:
+        notes.append("Left out (no value recorded): " + ", ".join(
+            f"{level_text(g)} {v}" for g, v in missing.items()) + ".")
+    ne = {g: int(v) for g, v in getattr(res, "n_not_evaluable", {}).items() if v}
+    if ne and getattr(res, "denominator", "") == "evaluable":
+        notes.append("Not evaluable, left out of the denominator: " + ", ".join(
+            f"{level_text(g)} {v}" for g, v in ne.items()) + ".")
+    method = _method_note(res)
+    if method:
+        notes.append(sentence(method))
+    abbrev = tuple(f"{k}, {v}" for k, v in _RESPONSE_TERMS.items()
+                   if response and k in measures)
+    title = caption or ("Tumour response" if response else "Proportion")
+    return [ReportTable(name, title, frame_numeric(pd.DataFrame(numeric)), disp,
+                        spanners=tuple(spanners), footnotes=tuple(notes),
+                        abbreviations=(*abbrev, "CI, confidence interval"))]
+
+
+_PAIRED_TEST = {"wilcoxon": "Wilcoxon signed-rank", "mcnemar": "McNemar",
+                "mcnemar_exact": "Exact McNemar", "symmetry": "Bowker",
+                "unpaired_g": "LR chi-square (unpaired)"}
+
+
+def _level_cell(level: Any) -> str:
+    """A categorical level as printed: Yes / No for booleans, "2" for a float code "2.0"."""
+    text = level_text(level)
+    return text[:-2] if re.fullmatch(r"-?\d+\.0", text) else text
+
+
+@register_table("PairedResult")
+def paired_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
+                 caption: str | None = None, **_: Any) -> list[ReportTable]:
+    """Before / after comparisons as a manuscript prints them (seed 003 Table I).
+
+    One column per time point (``res.phases``), then p and the test. A continuous pair is
+    one row, median (IQR) or median (range) (``res.continuous_summary``); a yes/no pair one row with
+    the "yes" count; any other categorical pair a row with its p and one indented row per
+    level, n (%). With groups (``by``) a Group column leads. The numeric table holds the
+    numbers of each displayed row (counts, percentages, quantiles, statistic, df, p, pairs).
+    """
+    tests, cont, cat = res.to_frame(), res.continuous(), res.categorical()
+    phases = tuple(getattr(res, "phases", ("Before", "After")))
+    summary = getattr(res, "continuous_summary", "median_iqr")
+    lo, hi = ("min", "max") if summary == "median_range" else ("q1", "q3")
+    what = "range" if summary == "median_range" else "IQR"
+    many = len(res.groups) > 1
+    d = fmt.summary_digits
+
+    def pct(n: Any, p: Any) -> str:
+        return (fmt.na if _isnan(n) else
+                f"{format_count(n, fmt)} ({format_num(p, fmt.percent_digits, fmt)})")
+
+    def quant(q: Mapping[str, Any] | None) -> str:
+        if q is None or _isnan(q.get("median")):
+            return fmt.na
+        return (f"{format_num(q['median'], d, fmt)} ({format_num(q[lo], d, fmt)}"
+                f"{fmt.ci_sep}{format_num(q[hi], d, fmt)})")
+
+    rows: list[list[str]] = []
+    indent: list[bool] = []
+    numeric: list[dict[str, Any]] = []
+    excluded: list[str] = []
+    for t in _records(tests):
+        label, g, kind = str(t["label"]), str(t["group"]), str(t["kind"])
+        stats = {k: t[k] for k in ("test", "statistic", "df", "p_value", "n_pairs",
+                                   "n_excluded")}
+        lead = [level_text(g)] if many else []
+        test = _PAIRED_TEST.get(kind, _short_test(t["test"]))
+        if int(t["n_excluded"]) and kind != "unpaired_g":
+            excluded.append(f"{label}{f' ({level_text(g)})' if many else ''}: "
+                            f"{t['n_pairs']} complete pairs, {t['n_excluded']} excluded")
+        if kind == "wilcoxon":
+            sub = cont[(cont["label"] == label) & (cont["group"] == t["group"])]
+            q = {str(r["phase"]): r for r in _records(sub)}
+            rows.append([f"{label}, median ({what})", *lead, quant(q.get("before")),
+                         quant(q.get("after")), format_p(t["p_value"], fmt), test])
+            indent.append(False)
+            numeric.append({"label": label, "group": g, "level": "", **{
+                f"{ph}_{k}": q.get(ph, {}).get(k, np.nan) for ph in ("before", "after")
+                for k in ("n", "median", "q1", "q3", "min", "max")}, **stats})
+            continue
+        sub = _records(cat[(cat["label"] == label) & (cat["group"] == t["group"])])
+        levels = [str(r["level"]) for r in sub]
+        counts = [{"label": label, "group": g, "level": str(r["level"]),
+                   **{k: r[k] for k in ("before_n", "before_pct", "after_n", "after_pct")}}
+                  for r in sub]
+        p_cell = format_p(t["p_value"], fmt)
+        if sorted(levels) == ["False", "True"]:
+            r = sub[levels.index("True")]
+            rows.append([f"{label}, n (%)", *lead, pct(r["before_n"], r["before_pct"]),
+                         pct(r["after_n"], r["after_pct"]), p_cell, test])
+            indent.append(False)
+            numeric.append({**counts[levels.index("True")], **stats})
+            continue
+        rows.append([f"{label}, n (%)", *lead, "", "", p_cell, test])
+        indent.append(False)
+        numeric.append({"label": label, "group": g, "level": "", **stats})
+        for r, c in zip(sub, counts, strict=True):
+            rows.append([_level_cell(r["level"]), *([""] if many else []),
+                         pct(r["before_n"], r["before_pct"]),
+                         pct(r["after_n"], r["after_pct"]), "", ""])
+            indent.append(True)
+            numeric.append(c)
+    header = ["Characteristic", *(["Group"] if many else []), phases[0], phases[1], "p",
+              "Test"]
+    disp = pd.DataFrame(rows, columns=header)
+    kinds = set(tests["kind"].astype(str))
+    paired_kinds = kinds - {"unpaired_g"}
+    notes = []
+    parts = []
+    if "wilcoxon" in kinds:
+        parts.append(f"continuous values as median ({what})")
+    if kinds - {"wilcoxon"}:
+        parts.append("categorical values as n (%)")
+    basis = ("of the complete pairs" if not kinds & {"unpaired_g"} else
+             "of the complete pairs (LR chi-square, unpaired: of all values at each time "
+             "point)" if paired_kinds else "of all values at each time point")
+    notes.append(sentence(" and ".join(parts) + " " + basis))
+    if excluded:
+        notes.append("Pairs with a missing value were excluded: " + "; ".join(excluded) + ".")
+    method = _method_note(res)
+    if method:
+        notes.append(method if method.endswith(".") else method + ".")
+    abbrev = ["IQR, interquartile range"] if "wilcoxon" in kinds and what == "IQR" else []
+    if "unpaired_g" in kinds:
+        abbrev.append("LR, likelihood-ratio")
+    cols = ["label", "group", "level"] + [
+        f"{ph}_{k}" for ph in ("before", "after")
+        for k in ("n", "pct", "median", "q1", "q3", "min", "max")] + [
+        "test", "statistic", "df", "p_value", "n_pairs", "n_excluded"]
+    num = pd.DataFrame(numeric, columns=cols).dropna(axis=1, how="all")
+    return [ReportTable(name, caption or "Paired comparisons", frame_numeric(num), disp,
+                        indent=tuple(indent), footnotes=tuple(notes),
+                        abbreviations=tuple(abbrev))]
+
+
 @register_table("Table1Pair")
 def _table1_pair(name: str, pair: Any, fmt: TableFormat = _DEFAULT, *,
                  adjustment: str | None = None, caption: str | None = None,
@@ -1528,6 +1820,8 @@ def study_tables(result: Any, fmt: TableFormat = _DEFAULT,
             ctx.update(order=levels, reference=reference)
         if times is not None:
             ctx["times"] = times
+        if getattr(specs.get(name), "conf_level", None) is not None:
+            ctx["conf_level"] = specs[name].conf_level
         caption = analysis_caption(result, name, res, fmt.labels)
         if caption is not None:
             ctx["caption"] = caption

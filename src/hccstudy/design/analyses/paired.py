@@ -64,6 +64,12 @@ class PairedAnalysis(AnalysisBase):
     pairs: list[PairSpec] = Field(min_length=1, description="The before / after pairs.")
     by: str | None = Field(default=None, description="Optional grouping column ('@group' = "
                            "the study group): the comparisons within each group.")
+    phases: tuple[str, str] = Field(default=("Before", "After"), description="Names of the "
+                                    "two time points, the table's column headers (e.g. "
+                                    "[Pre-HAIC, Pre-hepatectomy]).")
+    continuous: Literal["median_iqr", "median_range"] = Field(
+        default="median_iqr", description="Summary of continuous pairs in the table: median "
+        "(IQR) or median (range).")
 
 
 def execute_paired(ctx: AnalysisContext, an: PairedAnalysis) -> PairedResult:
@@ -84,7 +90,7 @@ def execute_paired(ctx: AnalysisContext, an: PairedAnalysis) -> PairedResult:
     res: PairedResult = ctx.call(keys, paired_comparison, data,
                              {p.label: (p.before, p.after) for p in an.pairs},
                              kind={p.label: p.kind for p in an.pairs}, by=by,
-                             group_order=order)
+                             group_order=order, phases=an.phases, continuous=an.continuous)
     f = res.to_frame()
     lines = [f"{name} ({', '.join(grp['label'].unique())})"
              for name, grp in f.groupby("test", sort=False)]
