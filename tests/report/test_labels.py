@@ -104,7 +104,7 @@ def test_tables_show_labels_and_numeric_frames_keep_names(labelled: Any) -> None
     assert "tumour_size_cm" in cox.numeric.iloc[:, 0].tolist()
 
     sg = _table(labelled, "sg")
-    assert {"PVI (spec)", "BCLC stage"} <= set(sg.display["Variable"])
+    assert {"PVI (spec)", "BCLC stage"} <= set(sg.display["Subgroup"])
     assert {"pvi", "bclc_stage"} <= set(sg.numeric["variable"])
 
     bal = _table(labelled, "balance")

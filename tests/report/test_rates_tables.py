@@ -109,3 +109,56 @@ def test_overall_rates_without_comparison(study: Any) -> None:
     t = {x.key: x for x in study_tables(study)}["rates_all"]
     assert list(t.display.columns) == ["Time", "At risk", "Survival, % (95% CI)"]
     assert "compared" not in " ".join(t.footnotes)
+
+
+def test_subgroup_table_rows_by_hand() -> None:
+    from hccstudy.analyse.subgroups import subgroup_analysis
+
+    d = hccstudy.datasets.load_demo()
+    res = subgroup_analysis(d, "arm", ["pvi"], time="os_months", event="death",
+                            reference="non-CCRT")
+    (t,) = build_tables("sg", res)
+    assert list(t.display.columns) == ["Subgroup", "CCRT, events/n", "non-CCRT, events/n",
+                                       "HR (95% CI)", "p", "p for interaction"]
+    rows = t.display.values.tolist()
+    assert rows[0][0] == "Overall" and rows[1][0] == "pvi"
+    assert t.indent[:2] == (False, False) and all(t.indent[2:])
+    f = res.to_frame()
+    for row, (_, r) in zip(rows[2:], f[f["variable"] == "pvi"].iterrows(), strict=True):
+        sub = d[(d["pvi"] == r["level"]) if not isinstance(r["level"], str)
+                else (d["pvi"].astype(str) == r["level"])]
+        ccrt = sub[sub["arm"] == "CCRT"]
+        assert row[1] == f"{int(ccrt['death'].sum())}/{len(ccrt)}"  # counted by hand
+        assert row[3] == f"{r['hr']:.2f} ({r['ci_lower']:.2f}–{r['ci_upper']:.2f})"
+    p_int = f.loc[f["variable"] == "pvi", "p_interaction"].iloc[0]
+    assert rows[1][5] == f"{p_int:.3f}"
+    assert rows[0][5] == ""  # no interaction for the overall row
+    assert "HR, hazard ratio" in t.abbreviations
+
+
+def test_subgroup_table_not_estimable_level() -> None:
+    from hccstudy.analyse.subgroups import subgroup_analysis
+
+    d = hccstudy.datasets.load_demo().copy()
+    d["period"] = (d["arm"] == "CCRT") & (d.index % 3 == 0)  # level True: no non-CCRT
+    res = subgroup_analysis(d, "arm", ["period"], time="os_months", event="death",
+                            reference="non-CCRT")
+    (t,) = build_tables("sg", res)
+    ne = [r for r in t.display.values.tolist() if r[3] == "NE"]
+    assert ne and ne[0][4] == ""
+    assert any(n.startswith("Not estimable: period, Yes") for n in t.footnotes)
+    assert "NE, not estimable" in t.abbreviations
+
+
+def test_followup_table_units_digits_and_nr() -> None:
+    r = hccstudy.run(SPEC + "  - {name: fu, type: followup, endpoint: os}\n",
+                     hccstudy.datasets.load_demo())
+    t = {x.key: x for x in study_tables(r)}["fu"]
+    assert list(t.display.columns) == ["Group", "Median follow-up, months (95% CI)"]
+    f = r.outcomes["fu"].to_frame().set_index("group")
+    row = f.loc["CCRT"]
+    cell = t.display.set_index("Group").loc["CCRT"].iloc[0]
+    upper = "NR" if row["ci_upper"] != row["ci_upper"] else f"{row['ci_upper']:.1f}"
+    median = "NR" if row["median"] != row["median"] else f"{row['median']:.1f}"
+    assert cell == f"{median} ({row['ci_lower']:.1f}–{upper})"
+    assert t.display["Group"].tolist() == ["CCRT", "non-CCRT"]

@@ -140,7 +140,7 @@ def test_generic_fallback_for_unregistered_results(demo: pd.DataFrame) -> None:
 
 def test_subgroup_like_frame_gets_estimate_ci_and_p_columns() -> None:
     @dataclass(frozen=True)
-    class SubgroupResult:  # the subgroups agent's to_frame() columns
+    class SubgroupLikeResult:  # SubgroupResult's to_frame() columns, without its builder
         def to_frame(self) -> pd.DataFrame:
             return pd.DataFrame({
                 "variable": ["size_ge5", "size_ge5"], "level": ["yes", "no"],
@@ -150,7 +150,7 @@ def test_subgroup_like_frame_gets_estimate_ci_and_p_columns() -> None:
                 "p_value": [0.0002, 0.68], "p_interaction": [0.041, np.nan],
                 "estimable": [True, True], "note": ["", ""]})
 
-    [t] = build_tables("subgroups_os", SubgroupResult())
+    [t] = build_tables("subgroups_os", SubgroupLikeResult())
     check_snapshot("generic_subgroups", t.to_text())
     assert list(t.display.columns) == [
         "Variable", "Level", "N treated", "Events treated", "N control", "Events control",

@@ -1321,6 +1321,90 @@ def survival_rates_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, *,
                         footnotes=tuple(notes), abbreviations=("CI, confidence interval",))]
 
 
+@register_table("FollowupAnalysisResult")
+def followup_table(name: str, res: Any, fmt: TableFormat = _DEFAULT, *,
+                   units: str | None = None, order: Sequence[str] | None = None,
+                   caption: str | None = None, **_: Any) -> list[ReportTable]:
+    """Median follow-up (reverse Kaplan-Meier) per group with its 95% CI, in the endpoint's
+    time unit, with ``summary_digits`` decimals (NR: upper limit not reached)."""
+    f = _in_order(res.to_frame(), order)
+    unit = f", {units}" if units else ""
+    col = f"Median follow-up{unit} (95% CI)"
+    rows = [[level_text(r["group"]), format_ci(r["median"], r["ci_lower"], r["ci_upper"], fmt,
+                                               digits=fmt.summary_digits)]
+            for r in _records(f)]
+    disp = pd.DataFrame(rows, columns=["Group", col])
+    if len(disp) == 1 and str(f["group"].iloc[0]) in ("all", "All patients"):
+        disp.iloc[0, 0] = "All patients"
+    method = _method_note(res)
+    notes = (method if method.endswith(".") else method + ".",) if method else ()
+    return [ReportTable(name, caption or "Median follow-up", frame_numeric(f), disp,
+                        footnotes=notes,
+                        abbreviations=("CI, confidence interval", "NR, not reached")
+                        if disp[col].str.contains(fmt.not_reached, regex=False).any()
+                        else ("CI, confidence interval",))]
+
+
+@register_table("SubgroupResult")
+def subgroup_table(name: str, res: Any, fmt: TableFormat = _DEFAULT,
+                   caption: str | None = None, **_: Any) -> list[ReportTable]:
+    """Treatment hazard ratios within subgroups, as printed next to a forest plot.
+
+    First the overall row, then per variable a row with its interaction p and one indented
+    row per level: events / n of each arm, HR (CI) and p. A level where the HR cannot be
+    estimated (an arm without patients or events) reads "NE" and its reason is a footnote.
+    """
+    f = res.to_frame()
+    treated, control = level_text(res.treated), level_text(res.reference)
+    ci_head = _ci_head(res.conf_level)
+    header = ["Subgroup", f"{treated}, events/n", f"{control}, events/n", f"HR ({ci_head})",
+              "p", "p for interaction"]
+
+    def ev(e: Any, n: Any) -> str:
+        return f"{format_count(e, fmt)}/{format_count(n, fmt)}"
+
+    rows: list[list[str]] = []
+    indent: list[bool] = []
+    not_estimable: list[str] = []
+    current = None
+    for r in _records(f):
+        var = str(r["variable"])
+        overall = var == "Overall" and current is None
+        label = "Overall" if overall else fmt.label(var)
+        if not overall and var != current:
+            rows.append([label, "", "", "", "", format_p(r["p_interaction"], fmt)])
+            indent.append(False)
+        current = var
+        hr = (format_ci(r["hr"], r["ci_lower"], r["ci_upper"], fmt) if r["estimable"]
+              else "NE")
+        if not r["estimable"]:
+            not_estimable.append(f"{label}, {level_text(r['level'])}"
+                                 + (f": {r['note']}" if r.get("note") else ""))
+        rows.append(["Overall" if overall else level_text(r["level"]),
+                     ev(r["events_treated"], r["n_treated"]),
+                     ev(r["events_control"], r["n_control"]), hr,
+                     format_p(r["p_value"], fmt) if r["estimable"] else "", ""])
+        indent.append(not overall)
+    disp = pd.DataFrame(rows, columns=header)
+    notes = []
+    if getattr(res, "adjust_for", ()):
+        notes.append("Adjusted for " + "; ".join(fmt.label(str(a)) for a in res.adjust_for)
+                     + ".")
+    if not_estimable:
+        notes.append("Not estimable: " + "; ".join(not_estimable) + ".")
+    if getattr(res, "n_dropped", 0):
+        notes.append(f"{res.n_dropped} patient(s) with a missing subgroup or covariate value "
+                     "left out.")
+    method = _method_note(res)
+    if method:
+        notes.append(sentence(method))
+    abbrev = ["HR, hazard ratio", "CI, confidence interval"] + (
+        ["NE, not estimable"] if not_estimable else [])
+    return [ReportTable(name, caption or "Subgroup analysis", frame_numeric(f), disp,
+                        indent=tuple(indent), footnotes=tuple(notes),
+                        abbreviations=tuple(abbrev))]
+
+
 _RESPONSE_TERMS = {"CR": "complete response", "PR": "partial response",
                    "SD": "stable disease", "PD": "progressive disease", "NE": "not evaluable",
                    "ORR": "objective response rate", "DCR": "disease control rate"}
