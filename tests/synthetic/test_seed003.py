@@ -114,6 +114,16 @@ def test_spec_reproduces_table1_pvalues(cohort: Any) -> None:
                  "Vp grade (Vp2-Vp4)": 0.798, "Vv grade (Vv2-Vv3)": 0.462}
     for label, p in published.items():
         assert round(float(paper[label]), 3) == p, label
+    # the rendered Table I prints them on each variable's row, with the card's counts
+    from hccstudy.report.tables import study_tables
+
+    t = {x.key: x for x in study_tables(res)}["table1_pre_post_paper"]
+    assert list(t.display.columns) == ["Characteristic", "Pre-HAIC", "Pre-hepatectomy", "p",
+                                       "Test"]
+    rows = {r[0]: r for r in t.display.values.tolist()}
+    for label, p in published.items():
+        assert rows[f"{label}, n (%)"][3] == f"{p:.3f}", label
+    assert rows["Tumour size > 10 cm, n (%)"][1:3] == ["5 (27.8)", "0 (0.0)"]  # card: 5 (28), 0
     bor = res.outcomes["response_haic"].to_frame()
     assert bor is not None
     lr = res.outcomes["logrank_dfs_group"]

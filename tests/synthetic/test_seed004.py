@@ -93,6 +93,18 @@ def test_table3_response_exact(result) -> None:  # type: ignore[no-untyped-def]
         [0, 20, 6, 3, 20, 26]
 
 
+def test_table3_report_shows_the_published_p_values(result) -> None:  # type: ignore[no-untyped-def]
+    """The rendered Table 3 prints the paper's p-values (card 6.3) next to n (%)."""
+    from hccstudy.report.tables import study_tables
+
+    t = {x.key: x for x in study_tables(result)}["table3_response"]
+    rows = {r[0]: r for r in t.display.values.tolist()}
+    assert {k: rows[k][-1] for k in ("CR", "PR", "SD", "PD")} == {
+        "CR": "–", "PR": "0.006", "SD": "0.940", "PD": "0.003"}
+    assert rows["ORR (CR + PR)"][-1] == "0.006" and rows["DCR (CR + PR + SD)"][-1] == "0.003"
+    assert rows["ORR (CR + PR)"][1] == "15 (35.7)" and rows["ORR (CR + PR)"][3] == "20 (69.0)"
+
+
 def test_table4_adverse_events_exact(cohort) -> None:  # type: ignore[no-untyped-def]
     from hccstudy.design.tables import patient_frame
 
